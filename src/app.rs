@@ -1,0 +1,245 @@
+//! The subcommands: turn validated arguments into a run of the pipeline and a status.
+
+use crate::cli::{Cli, Command, GenerateArgs, InputArgs, ScanArgs, WriteArgs};
+use crate::collect::{self, Selection};
+use crate::convert::{self, Mode, Target, TEMP_SUFFIX};
+use crate::generate::{self, Plan};
+use crate::key::{Filter, Key};
+use crate::lock;
+use crate::report::{self, RunSummary};
+use crate::scan;
+use crate::store::{Layout, Rra};
+use crate::window::{parse_time, Window};
+use anyhow::{bail, Context, Result};
+use std::io::Write;
+use std::path::Path;
+use std::time::Instant;
+
+/// How a run ended, when it was not a fatal error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    /// Everything was read and written.
+    Done,
+    /// Finished, but some files or keys failed (exit status 1).
+    SomeFailed,
+}
+
+/// Runs the command line.
+pub fn run(cli: Cli) -> Result<Status> {
+    if let Some(threads) = cli.threads {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads.max(1))
+            .build_global()
+            .context("cannot start the thread pool")?;
+    }
+    match cli.command {
+        Command::Scan(args) => run_scan(&args, cli.quiet),
+        Command::Backfill(args) => run_write(&args, Mode::Backfill, cli.quiet),
+        Command::Update(args) => run_write(&args, Mode::Update, cli.quiet),
+        Command::Generate(args) => run_generate(&args),
+    }
+}
+
+/// The selection described by the input arguments.
+pub fn selection(input: &InputArgs) -> Result<Selection> {
+    let end = parse_time(&input.end)
+        .map_err(anyhow::Error::msg)
+        .context("--end")?;
+    let shard = match &input.shard {
+        None => None,
+        Some(text) => {
+            let parsed = text
+                .split_once('/')
+                .and_then(|(i, n)| Some((i.parse::<u32>().ok()?, n.parse::<u32>().ok()?)));
+            match parsed {
+                Some((i, n)) if n >= 1 && i < n => Some((i, n)),
+                _ => bail!("--shard `{text}`: expected I/N with 0 <= I < N, e.g. 0/4"),
+            }
+        }
+    };
+    if !input.data.is_dir() {
+        bail!("{}: not a directory (--data)", input.data.display());
+    }
+    Ok(Selection {
+        data: input.data.clone(),
+        window: Window::new(end, input.days, input.step),
+        pings: input.pings,
+        filter: Filter {
+            monitors: input.monitors.clone(),
+            remotes: input.remotes.clone(),
+            bytes: input.bytes.clone(),
+            shard,
+        },
+    })
+}
+
+fn run_scan(args: &ScanArgs, quiet: bool) -> Result<Status> {
+    let started = Instant::now();
+    let selection = selection(&args.input)?;
+    let collection = collect::collect(&selection, quiet);
+    let mut text = Vec::new();
+    scan::write_listing(&mut text, &collection.series, args.format)?;
+    match &args.output {
+        Some(path) => write_file_atomically(path, &text)?,
+        None => std::io::stdout().lock().write_all(&text)?,
+    }
+    let summary = RunSummary {
+        command: "scan",
+        read: &collection.stats,
+        file_errors: report::file_errors(&collection.errors),
+        write: None,
+        key_errors: Vec::new(),
+        seconds: started.elapsed().as_secs_f64(),
+    };
+    report::print(&mut std::io::stderr().lock(), &summary)?;
+    Ok(if collection.errors.is_empty() {
+        Status::Done
+    } else {
+        Status::SomeFailed
+    })
+}
+
+/// The RRD layout from the writing arguments.
+pub fn layout(args: &WriteArgs) -> Result<Layout> {
+    let archives = if args.rras.is_empty() {
+        Layout::pinger_default().archives
+    } else {
+        args.rras
+            .iter()
+            .map(|text| {
+                text.parse::<Rra>()
+                    .map_err(anyhow::Error::msg)
+                    .context("--rra")
+            })
+            .collect::<Result<Vec<_>>>()?
+    };
+    Ok(Layout {
+        step: args.input.step,
+        pings: args.input.pings,
+        archives,
+    })
+}
+
+fn run_write(args: &WriteArgs, mode: Mode, quiet: bool) -> Result<Status> {
+    let started = Instant::now();
+    let command = if mode == Mode::Backfill {
+        "backfill"
+    } else {
+        "update"
+    };
+    let selection = selection(&args.input)?;
+    let target = Target {
+        rrd_dir: args.rrd.clone(),
+        layout: layout(args)?,
+        fsync: !args.no_fsync,
+    };
+    let _lock = lock::acquire(&args.rrd)?;
+    let leftovers = remove_leftover_temp_files(&args.rrd);
+    if leftovers > 0 {
+        eprintln!("{command}: removed {leftovers} temporary files left by an interrupted run");
+    }
+
+    let collection = collect::collect(&selection, quiet);
+    let (outcomes, write_stats) = convert::convert(&collection.series, &target, mode, quiet);
+    let written: Vec<&Key> = outcomes
+        .iter()
+        .filter(|o| o.result.is_ok())
+        .map(|o| &o.key)
+        .collect();
+    write_srcdest(&target, &written)?;
+
+    let key_errors: Vec<String> = outcomes
+        .iter()
+        .filter_map(|o| o.result.as_ref().err().map(|e| format!("{}: {e}", o.key)))
+        .collect();
+    let summary = RunSummary {
+        command,
+        read: &collection.stats,
+        file_errors: report::file_errors(&collection.errors),
+        write: Some(&write_stats),
+        key_errors,
+        seconds: started.elapsed().as_secs_f64(),
+    };
+    report::print(&mut std::io::stderr().lock(), &summary)?;
+    if let Some(path) = &args.summary_json {
+        let json = serde_json::to_vec_pretty(&summary)?;
+        write_file_atomically(path, &json)?;
+    }
+    let failed = !collection.errors.is_empty() || write_stats.failed > 0;
+    Ok(if failed {
+        Status::SomeFailed
+    } else {
+        Status::Done
+    })
+}
+
+/// Rewrites `<rrd>/srcdest.txt`: the keys just written plus those already listed whose RRD
+/// still exists, so a filtered or sharded run does not drop the others.
+fn write_srcdest(target: &Target, written: &[&Key]) -> Result<()> {
+    let path = target.rrd_dir.join("srcdest.txt");
+    let mut keys: Vec<Key> = scan::read_srcdest(&path, target.layout.pings)
+        .into_iter()
+        .filter(|k| k.rrd_path(&target.rrd_dir).exists())
+        .collect();
+    keys.extend(written.iter().map(|k| (*k).clone()));
+    keys.sort();
+    keys.dedup();
+    let mut text = Vec::new();
+    scan::write_srcdest(&mut text, &keys)?;
+    write_file_atomically(&path, &text)
+}
+
+/// Removes `*.pinger-tmp` files below `rrd_dir` (we hold the lock, so none is in use).
+fn remove_leftover_temp_files(rrd_dir: &Path) -> usize {
+    walkdir::WalkDir::new(rrd_dir)
+        .into_iter()
+        .filter_map(|e| e.ok())
+        .filter(|e| {
+            e.file_type().is_file() && e.file_name().to_string_lossy().ends_with(TEMP_SUFFIX)
+        })
+        .filter(|e| std::fs::remove_file(e.path()).is_ok())
+        .count()
+}
+
+/// Writes a small file through a temporary file and a rename.
+fn write_file_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    std::fs::create_dir_all(dir).with_context(|| format!("{}: cannot create", dir.display()))?;
+    let mut temp = tempfile::NamedTempFile::new_in(dir)
+        .with_context(|| format!("{}: cannot create a temporary file", dir.display()))?;
+    temp.write_all(bytes)
+        .with_context(|| format!("{}: cannot write", path.display()))?;
+    temp.persist(path)
+        .with_context(|| format!("{}: cannot write", path.display()))?;
+    Ok(())
+}
+
+fn run_generate(args: &GenerateArgs) -> Result<Status> {
+    let started = Instant::now();
+    let end = parse_time(&args.end)
+        .map_err(anyhow::Error::msg)
+        .context("--end")?;
+    let plan = Plan {
+        out: args.out.clone(),
+        monitors: args.monitors,
+        remotes: args.remotes,
+        days: args.days,
+        end,
+        seed: args.seed,
+        plain: args.plain,
+    };
+    let written = generate::generate(&plan)?;
+    eprintln!(
+        "generate: {} files, {} lines, {:.1} MB of text, {} keys, in {:.2} s under {}",
+        written.files,
+        written.lines,
+        written.bytes as f64 / 1e6,
+        args.monitors * args.remotes * 2,
+        started.elapsed().as_secs_f64(),
+        args.out.display()
+    );
+    Ok(Status::Done)
+}

@@ -1,0 +1,167 @@
+//! Command-line types only (clap derive). Turned into plain settings in `app`.
+
+use crate::scan::ListFormat;
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+/// Turn PingER ping archives into SmokePing-compatible RRD files.
+///
+/// Exit status: 0 done (rejected input lines are reported, not failures), 1 finished but some
+/// files or keys failed, 2 fatal or usage error (also: another run holds the lock).
+#[derive(Debug, Parser)]
+#[command(name = "pinger-smokeping", version, propagate_version = true)]
+pub struct Cli {
+    /// Worker threads (default: one per core).
+    #[arg(long, global = true, value_name = "N")]
+    pub threads: Option<usize>,
+
+    /// No progress bars (they are already hidden when stderr is not a terminal).
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Find every key with data in the window and write srcdest.txt (or a per-key listing).
+    ///
+    /// Example: pinger-smokeping scan --data /nfs/pinger/data --days 120 -o srcdest.txt
+    Scan(ScanArgs),
+    /// Build every key's RRD from scratch from the window (one-shot backfill).
+    ///
+    /// Example: pinger-smokeping backfill --data /nfs/pinger/data --rrd /srv/smokeping/data
+    Backfill(WriteArgs),
+    /// The nightly job: append new samples to each key's RRD, create missing ones, and
+    /// rebuild a key whose file misses late-arriving data.
+    ///
+    /// Example: pinger-smokeping update --data /nfs/pinger/data --rrd /srv/smokeping/data
+    Update(WriteArgs),
+    /// Write a deterministic synthetic PingER archive (DIR/<monitor>/ping-YYYY-MM-DD.txt.gz).
+    ///
+    /// Example: pinger-smokeping generate --out /tmp/archive --monitors 9 --remotes 35 --days 120
+    Generate(GenerateArgs),
+}
+
+/// Where to read and which window.
+#[derive(Debug, Args)]
+pub struct InputArgs {
+    /// Root of the PingER archive (searched recursively for *.txt and *.txt.gz).
+    #[arg(long, value_name = "DIR")]
+    pub data: PathBuf,
+
+    /// Days of data to use, ending at --end.
+    #[arg(long, default_value_t = 120, value_name = "DAYS", value_parser = clap::value_parser!(u32).range(1..=36500))]
+    pub days: u32,
+
+    /// End of the window: `now`, Unix seconds, YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS] (UTC).
+    #[arg(long, default_value = "now", value_name = "TIME")]
+    pub end: String,
+
+    /// Ping slots N per RRD (part of every key name).
+    #[arg(long, default_value_t = 10, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=100))]
+    pub pings: u32,
+
+    /// RRD step in seconds (PingER measures every 1800).
+    #[arg(long, default_value_t = 1800, value_name = "SECONDS", value_parser = clap::value_parser!(u32).range(60..=86400))]
+    pub step: u32,
+
+    /// Keep only this monitor (repeatable).
+    #[arg(long = "monitor", value_name = "HOST")]
+    pub monitors: Vec<String>,
+
+    /// Keep only this remote host (repeatable).
+    #[arg(long = "remote", value_name = "HOST")]
+    pub remotes: Vec<String>,
+
+    /// Keep only this packet size (repeatable).
+    #[arg(long = "bytes", value_name = "SIZE")]
+    pub bytes: Vec<u32>,
+
+    /// Only monitors whose name hashes (FNV-1a 64) to shard I of N, for array jobs.
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<String>,
+}
+
+/// `scan`.
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ListFormat::Srcdest)]
+    pub format: ListFormat,
+
+    /// Write to this file instead of standard output.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+/// `backfill` and `update`.
+#[derive(Debug, Args)]
+pub struct WriteArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+
+    /// Root of the RRD tree (<monitor>/<remote>_<bytes>_<N>.rrd, plus srcdest.txt).
+    #[arg(long, value_name = "DIR")]
+    pub rrd: PathBuf,
+
+    /// An archive CF:xff:steps:rows (repeatable; default AVERAGE:0.5:1:5760, 120 days).
+    #[arg(long = "rra", value_name = "CF:XFF:STEPS:ROWS")]
+    pub rras: Vec<String>,
+
+    /// Skip fsync before renaming files into place (faster; a power loss may lose them).
+    #[arg(long)]
+    pub no_fsync: bool,
+
+    /// Also write the run's figures as JSON to this file (for monitoring).
+    #[arg(long, value_name = "FILE")]
+    pub summary_json: Option<PathBuf>,
+}
+
+/// `generate`.
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    /// Output root.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+
+    /// Monitoring hosts.
+    #[arg(long, default_value_t = 9)]
+    pub monitors: u32,
+
+    /// Remote hosts per monitor (each measured at 100 and 1000 bytes).
+    #[arg(long, default_value_t = 35)]
+    pub remotes: u32,
+
+    /// Days of data.
+    #[arg(long, default_value_t = 120)]
+    pub days: u32,
+
+    /// End of the archive (files cover the days before it): same forms as elsewhere.
+    #[arg(long, default_value = "now", value_name = "TIME")]
+    pub end: String,
+
+    /// Random seed; the same seed gives the same archive.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+
+    /// Write plain .txt files instead of .txt.gz.
+    #[arg(long)]
+    pub plain: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn verify_cli() {
+        Cli::command().debug_assert();
+    }
+}

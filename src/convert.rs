@@ -1,0 +1,399 @@
+//! Writing RRDs: build each key's file from scratch (backfill), or bring it up to date
+//! (the nightly update: append what is new, rebuild a key whose file misses late data).
+//!
+//! Every write goes to a temporary file in the same directory that is renamed into place
+//! when complete, so readers and crashed runs never see a half-written RRD. Keys are
+//! processed in parallel; each file is owned by exactly one worker (librrd's locks are per
+//! process, not per thread).
+
+use crate::collect::Series;
+use crate::key::Key;
+use crate::progress;
+use crate::sample::UNKNOWN;
+use crate::store::{self, Layout, StoreError, UpdateBatch};
+use rayon::prelude::*;
+use serde::Serialize;
+use std::collections::HashMap;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+/// Backfill rebuilds every key; update appends and rebuilds only what needs it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Build every key's file from the window.
+    Backfill,
+    /// Append samples newer than each file's last update; rebuild on late data.
+    Update,
+}
+
+/// How to write.
+#[derive(Debug, Clone)]
+pub struct Target {
+    /// Root of the RRD tree.
+    pub rrd_dir: PathBuf,
+    /// File layout.
+    pub layout: Layout,
+    /// fsync each file before it is renamed into place (crash safety; costs time on disks).
+    pub fsync: bool,
+}
+
+/// What happened to one key's file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Action {
+    /// The file did not exist and was built.
+    Created,
+    /// New samples were appended.
+    Appended,
+    /// The file was built again from the window (backfill, or late data).
+    Rebuilt,
+    /// Nothing new: the file was not touched.
+    Unchanged,
+}
+
+/// One key's result.
+#[derive(Debug)]
+pub struct Outcome {
+    /// The key.
+    pub key: Key,
+    /// The action and the samples written, or why it failed.
+    pub result: Result<(Action, u64), String>,
+}
+
+/// Counts of the writing stage.
+#[derive(Debug, Default, Clone, Serialize)]
+pub struct WriteStats {
+    /// Files built that did not exist.
+    pub created: usize,
+    /// Files with samples appended.
+    pub appended: usize,
+    /// Files rebuilt.
+    pub rebuilt: usize,
+    /// Files left as they were.
+    pub unchanged: usize,
+    /// Keys that failed.
+    pub failed: usize,
+    /// Samples written (all-unknown gap markers not counted).
+    pub samples_written: u64,
+    /// Seconds spent writing.
+    pub seconds: f64,
+}
+
+/// Writes the RRD of every series; returns one outcome per series, in input order.
+pub fn convert(
+    series: &[Series],
+    target: &Target,
+    mode: Mode,
+    quiet: bool,
+) -> (Vec<Outcome>, WriteStats) {
+    let started = Instant::now();
+    let collisions = find_collisions(series, &target.rrd_dir);
+    let bar = progress::bar(series.len() as u64, "writing", quiet);
+    let outcomes: Vec<Outcome> = series
+        .par_iter()
+        .map(|s| {
+            let result = match collisions.get(&s.key) {
+                Some(other) => Err(format!(
+                    "{}: keys {} and {} map to the same file",
+                    s.key.rrd_path(&target.rrd_dir).display(),
+                    s.key,
+                    other
+                )),
+                None => write_series(s, target, mode).map_err(|e| e.to_string()),
+            };
+            bar.inc(1);
+            if let Err(message) = &result {
+                bar.suspend(|| eprintln!("error: {}: {message}", s.key));
+            }
+            Outcome {
+                key: s.key.clone(),
+                result,
+            }
+        })
+        .collect();
+    bar.finish_and_clear();
+
+    let mut stats = WriteStats::default();
+    for o in &outcomes {
+        match o.result {
+            Ok((action, written)) => {
+                stats.samples_written += written;
+                match action {
+                    Action::Created => stats.created += 1,
+                    Action::Appended => stats.appended += 1,
+                    Action::Rebuilt => stats.rebuilt += 1,
+                    Action::Unchanged => stats.unchanged += 1,
+                }
+            }
+            Err(_) => stats.failed += 1,
+        }
+    }
+    stats.seconds = started.elapsed().as_secs_f64();
+    (outcomes, stats)
+}
+
+/// Keys whose file names collide, each mapped to the other key.
+fn find_collisions(series: &[Series], rrd_dir: &Path) -> HashMap<Key, Key> {
+    let mut by_path: HashMap<PathBuf, &Key> = HashMap::new();
+    let mut collisions = HashMap::new();
+    for s in series {
+        if let Some(other) = by_path.insert(s.key.rrd_path(rrd_dir), &s.key) {
+            collisions.insert(s.key.clone(), other.clone());
+            collisions.insert(other.clone(), s.key.clone());
+        }
+    }
+    collisions
+}
+
+fn write_series(series: &Series, target: &Target, mode: Mode) -> Result<(Action, u64), StoreError> {
+    let path = series.key.rrd_path(&target.rrd_dir);
+    let exists = path.exists();
+    if mode == Mode::Backfill || !exists {
+        let written = build(series, &path, target)?;
+        let action = if exists {
+            Action::Rebuilt
+        } else {
+            Action::Created
+        };
+        return Ok((action, written));
+    }
+    let last = store::last_update(&path)?;
+    if misses_late_data(series, &path, last, &target.layout)? {
+        return Ok((Action::Rebuilt, build(series, &path, target)?));
+    }
+    let from = series.first_after(last);
+    if from == series.len() {
+        return Ok((Action::Unchanged, 0));
+    }
+    let written = replace_atomically(&path, target.fsync, |temp| {
+        std::fs::copy(&path, temp).map_err(|e| io_error(&path, "cannot copy", e))?;
+        let mut batch = UpdateBatch::new();
+        let written = format_updates(series, from, last, target.layout.step, &mut batch);
+        store::update(temp, &mut batch)?;
+        Ok(written)
+    })?;
+    Ok((Action::Appended, written))
+}
+
+/// Builds the whole file from the series, starting one step before the first sample.
+fn build(series: &Series, path: &Path, target: &Target) -> Result<u64, StoreError> {
+    let step = i64::from(target.layout.step);
+    let start = series.slots[0] - step;
+    replace_atomically(path, target.fsync, |temp| {
+        store::create(temp, &target.layout, start)?;
+        let mut batch = UpdateBatch::new();
+        let written = format_updates(series, 0, start, target.layout.step, &mut batch);
+        store::update(temp, &mut batch)?;
+        Ok(written)
+    })
+}
+
+/// Whether the file lacks (or holds a different) sample for a slot at or before its last
+/// update that the window has: late data, which appending cannot add.
+fn misses_late_data(
+    series: &Series,
+    path: &Path,
+    last: i64,
+    layout: &Layout,
+) -> Result<bool, StoreError> {
+    let step = i64::from(layout.step);
+    // Only slots the file can still hold (its finest archive's span) are compared.
+    let retention = layout
+        .archives
+        .iter()
+        .filter(|a| a.steps == 1)
+        .map(|a| i64::from(a.rows) * step)
+        .max()
+        .unwrap_or(0);
+    let from = series.first_after(last - retention);
+    let to = series.first_after(last);
+    if from >= to {
+        return Ok(false);
+    }
+    let fetched = store::fetch(path, series.slots[from] - step, last, layout.step)?;
+    if fetched.step != step || fetched.names.len() != 3 + layout.pings as usize {
+        return Err(StoreError {
+            path: path.to_path_buf(),
+            message: format!(
+                "file has step {} and {} data sources, expected step {} and {} (rebuild it with backfill)",
+                fetched.step,
+                fetched.names.len(),
+                step,
+                3 + layout.pings
+            ),
+        });
+    }
+    let rows: HashMap<i64, &[f64]> = fetched
+        .rows
+        .iter()
+        .map(|(t, v)| (*t, v.as_slice()))
+        .collect();
+    for i in from..to {
+        let Some(row) = rows.get(&series.slots[i]) else {
+            return Ok(true);
+        };
+        let sample = series.sample(i);
+        let same = |stored: f64, micros: u32| {
+            if micros == UNKNOWN {
+                stored.is_nan()
+            } else {
+                (stored - f64::from(micros) / 1e6).abs() <= 1e-9 * stored.abs().max(1e-3)
+            }
+        };
+        let loss_same = row[1] == f64::from(sample.loss);
+        if !loss_same
+            || !same(row[2], sample.median)
+            || !sample
+                .pings
+                .iter()
+                .zip(&row[3..])
+                .all(|(&p, &v)| same(v, p))
+        {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+/// Appends the update strings for samples `from..` to `batch`, given the time of the file's
+/// last update. Before a sample whose previous slot was not written, an all-unknown update
+/// at `T - S` keeps librrd from spreading the sample over the gap. Returns the samples added.
+pub fn format_updates(
+    series: &Series,
+    from: usize,
+    last: i64,
+    step: u32,
+    batch: &mut UpdateBatch,
+) -> u64 {
+    let step = i64::from(step);
+    let unknowns = ":U".repeat(3 + series.key.pings as usize);
+    let mut prev = last;
+    let mut text = Vec::with_capacity(16 + 10 * (3 + series.key.pings as usize));
+    for i in from..series.len() {
+        let t = series.slots[i];
+        if t - step > prev {
+            batch.begin();
+            text.clear();
+            let _ = write!(text, "{}{unknowns}", t - step);
+            batch.push(&text);
+        }
+        let sample = series.sample(i);
+        text.clear();
+        let _ = write!(text, "{t}:U:{}:", sample.loss);
+        push_seconds(&mut text, sample.median);
+        for &p in sample.pings {
+            text.push(b':');
+            push_seconds(&mut text, p);
+        }
+        batch.begin();
+        batch.push(&text);
+        prev = t;
+    }
+    (series.len() - from) as u64
+}
+
+/// Writes microseconds as exact decimal seconds (`255` -> `0.000255`), or `U` if unknown.
+/// No float formatting: librrd's strtod turns the text into the nearest double.
+pub fn push_seconds(out: &mut Vec<u8>, micros: u32) {
+    if micros == UNKNOWN {
+        out.push(b'U');
+        return;
+    }
+    let _ = write!(out, "{}", micros / 1_000_000);
+    let frac = micros % 1_000_000;
+    if frac != 0 {
+        let digits = format!("{frac:06}");
+        out.push(b'.');
+        out.extend_from_slice(digits.trim_end_matches('0').as_bytes());
+    }
+}
+
+/// Runs `fill` on a fresh temporary file next to `path`, then renames it over `path`.
+/// On any error the temporary file is removed and `path` is left as it was.
+fn replace_atomically(
+    path: &Path,
+    fsync: bool,
+    fill: impl FnOnce(&Path) -> Result<u64, StoreError>,
+) -> Result<u64, StoreError> {
+    let dir = path.parent().expect("an RRD path has a directory");
+    std::fs::create_dir_all(dir).map_err(|e| io_error(dir, "cannot create directory", e))?;
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("rrd");
+    let temp = tempfile::Builder::new()
+        .prefix(&format!(".{name}."))
+        .suffix(TEMP_SUFFIX)
+        .tempfile_in(dir)
+        .map_err(|e| io_error(dir, "cannot create a temporary file", e))?
+        .into_temp_path();
+    let written = fill(&temp)?;
+    if fsync {
+        std::fs::File::open(&temp)
+            .and_then(|f| f.sync_all())
+            .map_err(|e| io_error(&temp, "cannot sync", e))?;
+    }
+    temp.persist(path)
+        .map_err(|e| io_error(path, "cannot rename into place", e.error))?;
+    Ok(written)
+}
+
+/// Suffix of the temporary files; leftovers of a killed run are removed by the next one.
+pub const TEMP_SUFFIX: &str = ".pinger-tmp";
+
+fn io_error(path: &Path, what: &str, e: std::io::Error) -> StoreError {
+    StoreError {
+        path: path.to_path_buf(),
+        message: format!("{what}: {e}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seconds_are_written_exactly() {
+        let text = |us| {
+            let mut v = Vec::new();
+            push_seconds(&mut v, us);
+            String::from_utf8(v).unwrap()
+        };
+        assert_eq!(text(255), "0.000255");
+        assert_eq!(text(226_000), "0.226");
+        assert_eq!(text(1_500_000), "1.5");
+        assert_eq!(text(2_000_000), "2");
+        assert_eq!(text(0), "0");
+        assert_eq!(text(UNKNOWN), "U");
+    }
+
+    #[test]
+    fn gaps_get_an_unknown_update_before_the_next_sample() {
+        let series = Series {
+            key: Key {
+                monitor: "m".into(),
+                remote: "r".into(),
+                bytes: 100,
+                pings: 2,
+            },
+            slots: vec![3600, 5400, 10800],
+            losses: vec![0, 2, 1],
+            values: vec![
+                1000, 500, 1500, UNKNOWN, UNKNOWN, UNKNOWN, 7000, 7000, UNKNOWN,
+            ],
+        };
+        let mut batch = UpdateBatch::new();
+        assert_eq!(format_updates(&series, 0, 1800, 1800, &mut batch), 3);
+        let all: Vec<&str> = (0..batch.len()).map(|i| batch.get(i)).collect();
+        assert_eq!(
+            all,
+            [
+                "3600:U:0:0.001:0.0005:0.0015",
+                "5400:U:2:U:U:U",
+                "9000:U:U:U:U:U",
+                "10800:U:1:0.007:0.007:U",
+            ]
+        );
+        let mut batch = UpdateBatch::new();
+        format_updates(&series, 2, 5400, 1800, &mut batch);
+        assert_eq!(batch.len(), 2);
+    }
+}

@@ -1,0 +1,760 @@
+//! The nom grammar for one raw PingER line (see `pinger-format.md`, the input contract).
+//!
+//! Pure: no I/O, and no allocation per accepted line; a [`LineParser`] keeps its per-ping
+//! scratch buffer between lines. Each grammar production is one small function with a test.
+//! RTTs come out as integer **microseconds** (`Micros`): PingER writes at most 3 decimals of a
+//! millisecond, so this is exact, sorts exactly, and formats exactly later.
+
+use nom::bytes::complete::{take_till1, take_while, take_while1};
+use nom::character::complete::char as nom_char;
+use nom::combinator::{opt, recognize};
+use nom::sequence::pair;
+use nom::{IResult, Parser};
+use thiserror::Error;
+
+/// An RTT in integer microseconds (1 ms = 1000).
+pub type Micros = u32;
+
+/// Payload sizes below this are treated as this size (the contract's rule).
+pub const MIN_BYTES: u32 = 100;
+
+/// The accepted line shapes of the contract, by token count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shape {
+    /// 11 + 2p tokens: summary plus p (seq, rtt) pairs.
+    Full,
+    /// 11 tokens: summary only (or 100 % loss when rcv = 0).
+    Summary,
+    /// 8 tokens: nothing came back.
+    NoReply,
+    /// 6 tokens: early collectors, remote unreachable.
+    Unreachable,
+}
+
+/// The RTT summary of a line: min, avg, max in microseconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Summary {
+    /// Smallest RTT.
+    pub min: Micros,
+    /// Mean RTT.
+    pub avg: Micros,
+    /// Largest RTT.
+    pub max: Micros,
+}
+
+/// One reply as logged: its sequence number and RTT, in arrival order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ping {
+    /// Sequence number (0- or 1-based depending on the monitor's ping).
+    pub seq: u32,
+    /// Round-trip time.
+    pub rtt: Micros,
+}
+
+/// One accepted line. Borrows the line's bytes and the parser's scratch buffer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Record<'a> {
+    /// Which layout the line had.
+    pub shape: Shape,
+    /// Monitor host name (field 0).
+    pub monitor: &'a str,
+    /// Monitor address (field 1).
+    pub monitor_addr: &'a str,
+    /// Remote host name (field 2).
+    pub remote: &'a str,
+    /// Remote address (field 3); absent on 6-token lines.
+    pub remote_addr: Option<&'a str>,
+    /// Payload size, at least [`MIN_BYTES`].
+    pub bytes: u32,
+    /// Unix time (UTC) at which the ping run started.
+    pub time: i64,
+    /// Pings sent.
+    pub xmt: u32,
+    /// Distinct replies received.
+    pub rcv: u32,
+    /// min/avg/max, on 11-token and full lines with rcv > 0.
+    pub summary: Option<Summary>,
+    /// Per-ping replies in arrival order, duplicates included (full lines only).
+    pub pings: &'a [Ping],
+}
+
+/// Why a line was rejected. Messages are lowercase and name the offending token.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum Reject {
+    /// The line is not valid UTF-8.
+    #[error("line is not valid UTF-8 (bad byte at column {column})")]
+    NotUtf8 {
+        /// 1-based byte column of the first bad byte.
+        column: usize,
+    },
+    /// The token count fits no accepted shape.
+    #[error("line has {count} tokens, expected 6, 8, 11 or 11 + 2 per ping")]
+    TokenCount {
+        /// How many tokens the line had.
+        count: usize,
+    },
+    /// A full line whose per-ping part cannot be split into (seq, rtt) pairs.
+    #[error("per-ping part has {count} tokens, expected an even number")]
+    OddPingPart {
+        /// Tokens after field 10.
+        count: usize,
+    },
+    /// A host name with characters outside `[A-Za-z0-9._:-]`.
+    #[error("{field} name `{value}` has characters outside [A-Za-z0-9._:-]")]
+    BadName {
+        /// `monitor` or `remote`.
+        field: &'static str,
+        /// The token as read (lossy).
+        value: String,
+    },
+    /// bytes, time, xmt, rcv or a sequence number that is not a non-negative integer.
+    #[error("{field} `{value}` is not a non-negative integer")]
+    BadInteger {
+        /// Which field.
+        field: &'static str,
+        /// The token as read (lossy).
+        value: String,
+    },
+    /// time = 0.
+    #[error("time is 0")]
+    ZeroTime,
+    /// xmt = 0.
+    #[error("xmt is 0 (no pings sent)")]
+    ZeroXmt,
+    /// bytes > 65535.
+    #[error("bytes {bytes} is larger than 65535")]
+    BytesTooLarge {
+        /// The size read.
+        bytes: u64,
+    },
+    /// More distinct replies than pings sent.
+    #[error("rcv {rcv} is larger than xmt {xmt}")]
+    RcvExceedsXmt {
+        /// Replies.
+        rcv: u32,
+        /// Sent.
+        xmt: u32,
+    },
+    /// min/avg/max or an RTT that is not a finite non-negative decimal.
+    #[error("{field} `{value}` is not a non-negative decimal")]
+    BadRtt {
+        /// Which field.
+        field: &'static str,
+        /// The token as read (lossy).
+        value: String,
+    },
+    /// Not min <= avg <= max.
+    #[error("min/avg/max {min}/{avg}/{max} are not in order")]
+    SummaryOrder {
+        /// Tokens as read.
+        min: String,
+        /// Tokens as read.
+        avg: String,
+        /// Tokens as read.
+        max: String,
+    },
+    /// A full line whose distinct sequence numbers disagree with rcv (often a truncated line).
+    #[error("{distinct} distinct sequence numbers but rcv is {rcv}")]
+    SeqCount {
+        /// Distinct sequence numbers on the line.
+        distinct: usize,
+        /// The rcv field.
+        rcv: u32,
+    },
+    /// An 8-token line must mean "nothing came back".
+    #[error("8-token line has rcv {rcv}, expected 0")]
+    NoReplyWithRcv {
+        /// The rcv field.
+        rcv: u32,
+    },
+}
+
+impl Reject {
+    /// A short, stable label for grouping rejections in a run summary.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Reject::NotUtf8 { .. } => "not UTF-8",
+            Reject::TokenCount { .. } => "wrong token count",
+            Reject::OddPingPart { .. } => "odd per-ping part",
+            Reject::BadName { .. } => "bad host name",
+            Reject::BadInteger { .. } => "bad integer field",
+            Reject::ZeroTime => "time is 0",
+            Reject::ZeroXmt => "xmt is 0",
+            Reject::BytesTooLarge { .. } => "bytes > 65535",
+            Reject::RcvExceedsXmt { .. } => "rcv > xmt",
+            Reject::BadRtt { .. } => "bad RTT",
+            Reject::SummaryOrder { .. } => "min/avg/max out of order",
+            Reject::SeqCount { .. } => "distinct seqs != rcv",
+            Reject::NoReplyWithRcv { .. } => "8-token line with rcv > 0",
+        }
+    }
+}
+
+/// Parses lines one at a time, reusing its buffers.
+#[derive(Debug, Default)]
+pub struct LineParser {
+    pings: Vec<Ping>,
+}
+
+impl LineParser {
+    /// A parser with empty scratch buffers.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Parses one line (without its newline). `Ok(None)` for blank and `#` comment lines.
+    pub fn parse<'a>(&'a mut self, line: &'a [u8]) -> Result<Option<Record<'a>>, Reject> {
+        // Anything from a `;` on is a comment.
+        let line = match memchr(b';', line) {
+            Some(i) => &line[..i],
+            None => line,
+        };
+        let (body, _) = whitespace(line).expect("whitespace never fails");
+        if body.is_empty() || body[0] == b'#' {
+            return Ok(None);
+        }
+        let count = count_tokens(body);
+        let shape = match count {
+            6 => Shape::Unreachable,
+            8 => Shape::NoReply,
+            11 => Shape::Summary,
+            n if n > 11 && (n - 11) % 2 == 0 => Shape::Full,
+            n if n > 11 => return Err(Reject::OddPingPart { count: n - 11 }),
+            n => return Err(Reject::TokenCount { count: n }),
+        };
+
+        let (rest, monitor) = token(body).map_err(|_| unreachable_token())?;
+        let monitor = host_name("monitor", monitor)?;
+        let (rest, monitor_addr) = next_token(rest)?;
+        let monitor_addr = utf8(monitor_addr, line)?;
+        let (rest, remote) = next_token(rest)?;
+        let remote = host_name("remote", remote)?;
+        let (rest, remote_addr) = if shape == Shape::Unreachable {
+            (rest, None)
+        } else {
+            let (rest, addr) = next_token(rest)?;
+            (rest, Some(utf8(addr, line)?))
+        };
+        let (rest, bytes) = next_token(rest)?;
+        let bytes = integer("bytes", bytes)?;
+        if bytes > 65535 {
+            return Err(Reject::BytesTooLarge { bytes });
+        }
+        let (rest, time) = next_token(rest)?;
+        let time = integer("time", time)?;
+        if time == 0 {
+            return Err(Reject::ZeroTime);
+        }
+        let (rest, xmt) = next_token(rest)?;
+        let xmt = small_integer("xmt", xmt)?;
+        if xmt == 0 {
+            return Err(Reject::ZeroXmt);
+        }
+        let mut record = Record {
+            shape,
+            monitor,
+            monitor_addr,
+            remote,
+            remote_addr,
+            bytes: (bytes as u32).max(MIN_BYTES),
+            time: i64::try_from(time).map_err(|_| bad_integer("time", b"(too large)"))?,
+            xmt,
+            rcv: 0,
+            summary: None,
+            pings: &[],
+        };
+        if shape == Shape::Unreachable {
+            return Ok(Some(record));
+        }
+
+        let (rest, rcv) = next_token(rest)?;
+        let rcv = small_integer("rcv", rcv)?;
+        if rcv > xmt {
+            return Err(Reject::RcvExceedsXmt { rcv, xmt });
+        }
+        record.rcv = rcv;
+        if shape == Shape::NoReply {
+            if rcv != 0 {
+                return Err(Reject::NoReplyWithRcv { rcv });
+            }
+            return Ok(Some(record));
+        }
+
+        let (rest, min_tok) = next_token(rest)?;
+        let (rest, avg_tok) = next_token(rest)?;
+        let (mut rest, max_tok) = next_token(rest)?;
+        let min = rtt("min", min_tok)?;
+        let avg = rtt("avg", avg_tok)?;
+        let max = rtt("max", max_tok)?;
+        if !(min <= avg && avg <= max) {
+            return Err(Reject::SummaryOrder {
+                min: lossy(min_tok),
+                avg: lossy(avg_tok),
+                max: lossy(max_tok),
+            });
+        }
+        // An 11-token line with rcv = 0 is read as 100 % loss: its min/avg/max mean nothing.
+        record.summary = (rcv > 0).then_some(Summary { min, avg, max });
+        if shape == Shape::Summary {
+            return Ok(Some(record));
+        }
+
+        let p = (count - 11) / 2;
+        self.pings.clear();
+        for _ in 0..p {
+            let (r, seq) = next_token(rest)?;
+            rest = r;
+            let seq = small_integer("sequence number", seq)?;
+            self.pings.push(Ping { seq, rtt: 0 });
+        }
+        for ping in self.pings.iter_mut() {
+            let (r, value) = next_token(rest)?;
+            rest = r;
+            ping.rtt = rtt("RTT", value)?;
+        }
+        let distinct = count_distinct_seqs(&self.pings);
+        if distinct != rcv as usize {
+            return Err(Reject::SeqCount { distinct, rcv });
+        }
+        record.pings = &self.pings;
+        Ok(Some(record))
+    }
+}
+
+/// Number of distinct sequence numbers; a bitset covers the usual 0..64 without allocating.
+pub fn count_distinct_seqs(pings: &[Ping]) -> usize {
+    let mut low: u64 = 0;
+    let mut distinct = 0;
+    for (i, ping) in pings.iter().enumerate() {
+        let new = if ping.seq < 64 {
+            let bit = 1u64 << ping.seq;
+            let new = low & bit == 0;
+            low |= bit;
+            new
+        } else {
+            !pings[..i].iter().any(|p| p.seq == ping.seq)
+        };
+        distinct += usize::from(new);
+    }
+    distinct
+}
+
+// ---- grammar productions -------------------------------------------------------------------
+
+fn is_space(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\r' | b'\n' | b'\x0b' | b'\x0c')
+}
+
+/// Any run of whitespace, possibly empty.
+fn whitespace(input: &[u8]) -> IResult<&[u8], &[u8]> {
+    take_while(is_space).parse(input)
+}
+
+/// One whitespace-free token.
+fn token(input: &[u8]) -> IResult<&[u8], &[u8]> {
+    take_till1(is_space).parse(input)
+}
+
+/// Whitespace then a token.
+fn spaced_token(input: &[u8]) -> IResult<&[u8], &[u8]> {
+    let (input, _) = take_while1(is_space).parse(input)?;
+    token(input)
+}
+
+/// A non-negative decimal: digits, optionally `.` and more digits (`12`, `0.255`, `223.`).
+fn decimal(input: &[u8]) -> IResult<&[u8], &[u8]> {
+    recognize(pair(
+        take_while1(|b: u8| b.is_ascii_digit()),
+        opt(pair(nom_char('.'), take_while(|b: u8| b.is_ascii_digit()))),
+    ))
+    .parse(input)
+}
+
+/// Digits only.
+fn digits(input: &[u8]) -> IResult<&[u8], &[u8]> {
+    take_while1(|b: u8| b.is_ascii_digit()).parse(input)
+}
+
+fn next_token(input: &[u8]) -> Result<(&[u8], &[u8]), Reject> {
+    // The token count was checked before, so a missing token cannot happen.
+    spaced_token(input).map_err(|_| unreachable_token())
+}
+
+fn unreachable_token() -> Reject {
+    Reject::TokenCount { count: 0 }
+}
+
+fn host_name<'a>(field: &'static str, tok: &'a [u8]) -> Result<&'a str, Reject> {
+    let ok = tok
+        .iter()
+        .all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b':' | b'-'));
+    if !ok {
+        return Err(Reject::BadName {
+            field,
+            value: lossy(tok),
+        });
+    }
+    Ok(std::str::from_utf8(tok).expect("ASCII was checked"))
+}
+
+fn utf8<'a>(tok: &'a [u8], line: &[u8]) -> Result<&'a str, Reject> {
+    std::str::from_utf8(tok).map_err(|e| {
+        let offset = tok.as_ptr() as usize - line.as_ptr() as usize;
+        Reject::NotUtf8 {
+            column: offset + e.valid_up_to() + 1,
+        }
+    })
+}
+
+fn integer(field: &'static str, tok: &[u8]) -> Result<u64, Reject> {
+    match digits(tok) {
+        Ok((rest, d)) if rest.is_empty() && d.len() <= 18 => Ok(d
+            .iter()
+            .fold(0u64, |acc, &b| acc * 10 + u64::from(b - b'0'))),
+        _ => Err(bad_integer(field, tok)),
+    }
+}
+
+fn small_integer(field: &'static str, tok: &[u8]) -> Result<u32, Reject> {
+    let v = integer(field, tok)?;
+    u32::try_from(v).map_err(|_| bad_integer(field, tok))
+}
+
+fn bad_integer(field: &'static str, tok: &[u8]) -> Reject {
+    Reject::BadInteger {
+        field,
+        value: lossy(tok),
+    }
+}
+
+/// A millisecond decimal as integer microseconds, rounded half up past 3 decimals.
+fn rtt(field: &'static str, tok: &[u8]) -> Result<Micros, Reject> {
+    let bad = || Reject::BadRtt {
+        field,
+        value: lossy(tok),
+    };
+    let (rest, text) = decimal(tok).map_err(|_| bad())?;
+    if !rest.is_empty() {
+        return Err(bad());
+    }
+    let (int_part, frac_part) = match memchr(b'.', text) {
+        Some(i) => (&text[..i], &text[i + 1..]),
+        None => (text, &text[..0]),
+    };
+    let mut micros: u64 = 0;
+    for &b in int_part {
+        micros = micros * 10 + u64::from(b - b'0');
+        if micros > u64::from(u32::MAX) {
+            return Err(bad());
+        }
+    }
+    micros *= 1000;
+    let mut scale = 100;
+    for &b in frac_part.iter().take(3) {
+        micros += u64::from(b - b'0') * scale;
+        scale /= 10;
+    }
+    if frac_part.get(3).is_some_and(|&b| b >= b'5') {
+        micros += 1;
+    }
+    u32::try_from(micros).map_err(|_| bad())
+}
+
+fn count_tokens(body: &[u8]) -> usize {
+    let mut count = 0;
+    let mut in_token = false;
+    for &b in body {
+        let space = is_space(b);
+        count += usize::from(!space && !in_token);
+        in_token = !space;
+    }
+    count
+}
+
+fn memchr(needle: u8, haystack: &[u8]) -> Option<usize> {
+    haystack.iter().position(|&b| b == needle)
+}
+
+fn lossy(tok: &[u8]) -> String {
+    String::from_utf8_lossy(tok).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(line: &str) -> Result<Option<Record<'static>>, Reject> {
+        // Leak for test convenience: records borrow the parser.
+        let parser = Box::leak(Box::new(LineParser::new()));
+        let line: &'static [u8] = Box::leak(line.as_bytes().to_vec().into_boxed_slice());
+        parser.parse(line)
+    }
+
+    fn ok(line: &str) -> Record<'static> {
+        parse(line).expect("accepted").expect("not blank")
+    }
+
+    fn rejected(line: &str) -> Reject {
+        parse(line).expect_err("rejected")
+    }
+
+    #[test]
+    fn token_reads_up_to_whitespace_and_leaves_the_rest() {
+        assert_eq!(token(b"abc def"), Ok((&b" def"[..], &b"abc"[..])));
+        assert!(token(b" abc").is_err());
+        assert_eq!(spaced_token(b" \t x y"), Ok((&b" y"[..], &b"x"[..])));
+    }
+
+    #[test]
+    fn decimal_takes_digits_and_an_optional_fraction() {
+        assert_eq!(decimal(b"0.255 "), Ok((&b" "[..], &b"0.255"[..])));
+        assert_eq!(decimal(b"12x"), Ok((&b"x"[..], &b"12"[..])));
+        assert_eq!(decimal(b"223."), Ok((&b""[..], &b"223."[..])));
+        assert!(decimal(b".5").is_err());
+        assert!(decimal(b"-1").is_err());
+    }
+
+    #[test]
+    fn rtt_converts_milliseconds_to_exact_microseconds() {
+        assert_eq!(rtt("RTT", b"0.255"), Ok(255));
+        assert_eq!(rtt("RTT", b"226"), Ok(226_000));
+        assert_eq!(rtt("RTT", b"223.3"), Ok(223_300));
+        assert_eq!(rtt("RTT", b"1.2345"), Ok(1235));
+        assert_eq!(rtt("RTT", b"1.2344"), Ok(1234));
+        assert!(rtt("RTT", b"nan").is_err());
+        assert!(rtt("RTT", b"inf").is_err());
+        assert!(rtt("RTT", b"-3").is_err());
+        assert!(rtt("RTT", b"1e3").is_err());
+        assert!(rtt("RTT", b"99999999999").is_err());
+    }
+
+    #[test]
+    fn integer_rejects_signs_and_garbage() {
+        assert_eq!(integer("time", b"1049155210"), Ok(1_049_155_210));
+        assert!(integer("time", b"+1").is_err());
+        assert!(integer("time", b"12a").is_err());
+        assert!(integer("time", b"1.0").is_err());
+    }
+
+    #[test]
+    fn count_tokens_handles_leading_trailing_and_repeated_spaces() {
+        assert_eq!(count_tokens(b"a  b\tc   "), 3);
+        assert_eq!(count_tokens(b""), 0);
+        assert_eq!(count_tokens(b"a"), 1);
+    }
+
+    #[test]
+    fn full_line_seq0_with_three_decimals() {
+        let r = ok(include_str!("../../shared/samples/new_format_2006_seq0_3dec.txt").trim_end());
+        assert_eq!(r.shape, Shape::Full);
+        assert_eq!(r.monitor, "pinger.slac.stanford.edu");
+        assert_eq!(r.monitor_addr, "134.79.240.30");
+        assert_eq!(r.remote, "ping.slac.stanford.edu");
+        assert_eq!(r.remote_addr, Some("134.79.18.21"));
+        assert_eq!((r.bytes, r.time, r.xmt, r.rcv), (100, 1152489601, 10, 10));
+        assert_eq!(
+            r.summary,
+            Some(Summary {
+                min: 255,
+                avg: 341,
+                max: 467
+            })
+        );
+        assert_eq!(r.pings.len(), 10);
+        assert_eq!(r.pings[0], Ping { seq: 0, rtt: 287 });
+        assert_eq!(r.pings[9], Ping { seq: 9, rtt: 299 });
+    }
+
+    #[test]
+    fn full_line_seq1_with_integer_rtts() {
+        let r = ok(include_str!("../../shared/samples/new_format_2007_seq1_intrtt.txt").trim_end());
+        assert_eq!(r.monitor, "monitor.niit.edu.pk");
+        assert_eq!(r.pings.first().map(|p| p.seq), Some(1));
+        assert_eq!(
+            r.pings.last(),
+            Some(&Ping {
+                seq: 10,
+                rtt: 225_000
+            })
+        );
+        assert_eq!(r.summary.map(|s| s.avg), Some(224_978));
+    }
+
+    #[test]
+    fn every_real_sample_line_is_accepted() {
+        let files = [
+            include_str!("../../shared/samples/hep_data_2003_ipname_dupkeys.txt"),
+            include_str!("../../shared/samples/new_format_2006_seq0_3dec.txt"),
+            include_str!("../../shared/samples/new_format_2007_seq1_intrtt.txt"),
+            include_str!("../../shared/samples/old_format_1997_slac_confluence.txt"),
+            include_str!("../../shared/samples/perfsonar_conversion_2003.txt"),
+            include_str!("../../shared/samples/ping_data_help_2011.txt"),
+            include_str!("../../shared/samples/pinger2_2010_slac.txt"),
+        ];
+        let mut lines = 0;
+        for text in files {
+            for line in text.lines() {
+                let r = ok(line);
+                assert!(r.summary.is_some(), "{line}");
+                lines += 1;
+            }
+        }
+        assert_eq!(lines, 16);
+    }
+
+    #[test]
+    fn old_summary_only_lines_and_bare_ip_names() {
+        let r = ok("minos.slac.stanford.edu 134.79.196.100 www.lbl.gov 128.3.7.14 100 870393602 10 10 6 18 125   ");
+        assert_eq!(r.shape, Shape::Summary);
+        assert_eq!(
+            r.summary,
+            Some(Summary {
+                min: 6000,
+                avg: 18000,
+                max: 125_000
+            })
+        );
+        assert!(r.pings.is_empty());
+        let r = ok(include_str!("../../shared/samples/pinger2_2010_slac.txt")
+            .lines()
+            .nth(1)
+            .unwrap());
+        assert_eq!(r.remote, "195.24.192.47");
+        let r = ok(
+            include_str!("../../shared/samples/hep_data_2003_ipname_dupkeys.txt")
+                .lines()
+                .next()
+                .unwrap(),
+        );
+        assert_eq!(r.monitor, "143.108.30.100");
+    }
+
+    #[test]
+    fn eight_and_six_token_lines_are_total_loss() {
+        let r = ok("mon.example.org 1.2.3.4 far.example.org 5.6.7.8 1000 1200000000 10 0");
+        assert_eq!((r.shape, r.rcv, r.summary), (Shape::NoReply, 0, None));
+        let r = ok("mon.example.org 1.2.3.4 far.example.org 1000 1200000000 10");
+        assert_eq!(
+            (r.shape, r.remote_addr, r.xmt),
+            (Shape::Unreachable, None, 10)
+        );
+        let r = ok("mon.example.org 1.2.3.4 far.example.org 5.6.7.8 100 1200000000 10 0 0 0 0");
+        assert_eq!((r.shape, r.summary), (Shape::Summary, None));
+    }
+
+    #[test]
+    fn ipv6_names_comments_and_small_sizes() {
+        let r =
+            ok("2001:db8::1 2001:db8::1 far.example.org . 64 1200000000 10 0 ; trailing comment");
+        assert_eq!(r.monitor, "2001:db8::1");
+        assert_eq!(r.remote_addr, Some("."));
+        assert_eq!(r.bytes, 100);
+        assert_eq!(parse(""), Ok(None));
+        assert_eq!(parse("   \t"), Ok(None));
+        assert_eq!(parse("# a comment"), Ok(None));
+        assert_eq!(parse("; only a comment"), Ok(None));
+    }
+
+    #[test]
+    fn duplicates_make_p_exceed_rcv() {
+        let r = ok("m.org 1.1.1.1 r.org 2.2.2.2 100 1200000000 10 10 1 2 3 0 1 2 3 4 5 6 7 8 9 9 1 1 2 2 2 2 2 2 2 3 3");
+        assert_eq!(r.pings.len(), 11);
+        assert_eq!(count_distinct_seqs(r.pings), 10);
+    }
+
+    #[test]
+    fn xmt_above_ten_on_lossy_paths() {
+        let r =
+            ok("m.org 1.1.1.1 r.org 2.2.2.2 100 1200000000 25 3 100 150 200 4 11 20 100 150 200");
+        assert_eq!((r.xmt, r.rcv, r.pings.len()), (25, 3, 3));
+    }
+
+    #[test]
+    fn the_mangled_line_of_the_contract_is_rejected() {
+        let line = "143.108.30.100 143.108.30.100 www.al.sp.gov.br 200.144.27.132 1000 10491552 10 10 10 32 32 33 0 1 2 3 4 5 6 7 8 9 33 33 32 32 32 32 32 32 33 33";
+        assert_eq!(rejected(line), Reject::OddPingPart { count: 21 });
+        assert_eq!(
+            rejected(line).to_string(),
+            "per-ping part has 21 tokens, expected an even number"
+        );
+    }
+
+    #[test]
+    fn every_rejection_rule() {
+        let base = "m.org 1.1.1.1 r.org 2.2.2.2";
+        let cases: Vec<(String, &str)> = vec![
+            ("No data".into(), "wrong token count"),
+            (
+                "<html><body>500 Internal Server Error</body></html>".into(),
+                "wrong token count",
+            ),
+            (
+                format!("{base} 100 1200000000 10 10 1 2"),
+                "wrong token count",
+            ),
+            (
+                format!("{base} 100 1200000000 10 10 1 2 3 0"),
+                "odd per-ping part",
+            ),
+            (
+                "m/org 1.1.1.1 r.org 2.2.2.2 100 1200000000 10 0".into(),
+                "bad host name",
+            ),
+            (
+                "m.org 1.1.1.1 r<org 2.2.2.2 100 1200000000 10 0".into(),
+                "bad host name",
+            ),
+            (format!("{base} 1x0 1200000000 10 0"), "bad integer field"),
+            (format!("{base} 100 -5 10 0"), "bad integer field"),
+            (format!("{base} 100 1200000000 ten 0"), "bad integer field"),
+            (format!("{base} 100 1200000000 10 1.5"), "bad integer field"),
+            (format!("{base} 100 0 10 0"), "time is 0"),
+            (format!("{base} 100 1200000000 0 0"), "xmt is 0"),
+            (format!("{base} 70000 1200000000 10 0"), "bytes > 65535"),
+            (format!("{base} 100 1200000000 10 11 1 2 3"), "rcv > xmt"),
+            (format!("{base} 100 1200000000 10 10 1 x 3"), "bad RTT"),
+            (format!("{base} 100 1200000000 10 10 1 NaN 3"), "bad RTT"),
+            (
+                format!("{base} 100 1200000000 10 10 3 2 1"),
+                "min/avg/max out of order",
+            ),
+            (format!("{base} 100 1200000000 10 1 1 1 1 0 a"), "bad RTT"),
+            (
+                format!("{base} 100 1200000000 10 1 1 1 1 x 1"),
+                "bad integer field",
+            ),
+            (
+                format!("{base} 100 1200000000 10 2 1 1 1 0 0 1 1"),
+                "distinct seqs != rcv",
+            ),
+            (
+                format!("{base} 100 1200000000 10 3 1 1 1 0 1 1 1"),
+                "distinct seqs != rcv",
+            ),
+            (
+                format!("{base} 100 1200000000 10 2"),
+                "8-token line with rcv > 0",
+            ),
+        ];
+        for (line, kind) in cases {
+            assert_eq!(rejected(&line).kind(), kind, "{line}");
+        }
+    }
+
+    #[test]
+    fn non_utf8_bytes_reject_the_line_with_a_column() {
+        let mut parser = LineParser::new();
+        let line = b"m.org 1.1.1.\xff r.org 2.2.2.2 100 1200000000 10 0";
+        assert_eq!(parser.parse(line), Err(Reject::NotUtf8 { column: 13 }));
+        let line = b"m.\xc3rg 1.1.1.1 r.org 2.2.2.2 100 1200000000 10 0";
+        assert_eq!(parser.parse(line).unwrap_err().kind(), "bad host name");
+    }
+
+    #[test]
+    fn reasons_read_like_sentences() {
+        let r = rejected("m.org 1.1.1.1 r.org 2.2.2.2 100 1200000000 10 2 1 1 1 0 0 1 1");
+        assert_eq!(r.to_string(), "1 distinct sequence numbers but rcv is 2");
+        let r = rejected("m.org 1.1.1.1 r.org 2.2.2.2 100 1200000000 10 11 1 2 3");
+        assert_eq!(r.to_string(), "rcv 11 is larger than xmt 10");
+    }
+}

@@ -1,0 +1,87 @@
+//! The run summary on stderr (and as JSON for monitoring): what was read, rejected, written.
+
+use crate::archive::ArchiveError;
+use crate::collect::ReadStats;
+use crate::convert::WriteStats;
+use serde::Serialize;
+use std::io::Write;
+
+/// Everything a run reports.
+#[derive(Debug, Serialize)]
+pub struct RunSummary<'a> {
+    /// The subcommand.
+    pub command: &'a str,
+    /// Reading figures.
+    pub read: &'a ReadStats,
+    /// Files that failed, as `path: reason`.
+    pub file_errors: Vec<String>,
+    /// Writing figures (backfill and update).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub write: Option<&'a WriteStats>,
+    /// Keys that failed, as `key: path: reason`.
+    pub key_errors: Vec<String>,
+    /// Wall time of the whole run.
+    pub seconds: f64,
+}
+
+/// Prints the summary for people.
+pub fn print(out: &mut impl Write, s: &RunSummary<'_>) -> std::io::Result<()> {
+    let r = s.read;
+    let mb = r.bytes_read as f64 / 1e6;
+    writeln!(
+        out,
+        "{}: {} files read, {} failed, {} outside the window; {} lines, {} parsed, {} rejected; \
+         {} keys, {} samples, {} duplicate lines dropped; {:.1} MB in {:.2} s ({:.0} MB/s)",
+        s.command,
+        r.files_read,
+        r.files_failed,
+        r.files_outside_window,
+        r.lines,
+        r.lines_parsed,
+        r.lines_rejected(),
+        r.keys,
+        r.samples,
+        r.duplicates,
+        mb,
+        r.seconds,
+        if r.seconds > 0.0 { mb / r.seconds } else { 0.0 }
+    )?;
+    for (kind, count) in &r.rejected {
+        writeln!(out, "  rejected: {} x {kind}", count.count)?;
+        for example in &count.examples {
+            writeln!(out, "    {example}")?;
+        }
+    }
+    for e in &s.file_errors {
+        writeln!(out, "  file error: {e}")?;
+    }
+    if let Some(w) = s.write {
+        let per_sec = if w.seconds > 0.0 {
+            w.samples_written as f64 / w.seconds
+        } else {
+            0.0
+        };
+        writeln!(
+            out,
+            "  rrd: {} created, {} appended, {} rebuilt, {} unchanged, {} failed; \
+             {} samples written in {:.2} s ({:.0} samples/s)",
+            w.created,
+            w.appended,
+            w.rebuilt,
+            w.unchanged,
+            w.failed,
+            w.samples_written,
+            w.seconds,
+            per_sec
+        )?;
+    }
+    for e in &s.key_errors {
+        writeln!(out, "  key error: {e}")?;
+    }
+    writeln!(out, "  total: {:.2} s", s.seconds)
+}
+
+/// The `path: reason` lines of file errors.
+pub fn file_errors(errors: &[ArchiveError]) -> Vec<String> {
+    errors.iter().map(|e| e.to_string()).collect()
+}

@@ -1,0 +1,239 @@
+//! The key list: `srcdest.txt` in the original tool's format, and per-key listings
+//! (human, JSON, CSV) with first and last sample times, like perfSONAR's endpoint listing.
+
+use crate::collect::Series;
+use crate::window::format_time;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::io::{self, Write};
+
+/// How `scan` prints what it found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ListFormat {
+    /// The original `srcdest.txt`: monitor, its keys, `****`.
+    Srcdest,
+    /// An aligned table for people.
+    Human,
+    /// A JSON array of objects.
+    Json,
+    /// CSV with a header row.
+    Csv,
+}
+
+/// One key's entry in a listing.
+#[derive(Debug, Clone, Serialize)]
+pub struct Entry {
+    /// `monitor_remote_bytes_N`.
+    pub key: String,
+    /// Monitor host.
+    pub monitor: String,
+    /// Remote host.
+    pub remote: String,
+    /// Payload size.
+    pub bytes: u32,
+    /// First sample's slot end, ISO 8601 UTC.
+    pub first: String,
+    /// Last sample's slot end, ISO 8601 UTC.
+    pub last: String,
+    /// Samples in the window.
+    pub samples: usize,
+}
+
+/// Writes `srcdest.txt`: monitors sorted by name, each followed by its keys sorted bytewise
+/// and a `****` line.
+pub fn write_srcdest<'a>(
+    out: &mut impl Write,
+    keys: impl IntoIterator<Item = &'a crate::key::Key>,
+) -> io::Result<()> {
+    let mut by_monitor: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+    for key in keys {
+        by_monitor
+            .entry(key.monitor.as_str())
+            .or_default()
+            .push(key.to_string());
+    }
+    for (monitor, mut keys) in by_monitor {
+        keys.sort_unstable();
+        writeln!(out, "{monitor}")?;
+        for key in keys {
+            writeln!(out, "{key}")?;
+        }
+        writeln!(out, "****")?;
+    }
+    Ok(())
+}
+
+/// Writes the listing of `series` in `format`.
+pub fn write_listing(
+    out: &mut impl Write,
+    series: &[Series],
+    format: ListFormat,
+) -> io::Result<()> {
+    if format == ListFormat::Srcdest {
+        return write_srcdest(out, series.iter().map(|s| &s.key));
+    }
+    let entries: Vec<Entry> = series
+        .iter()
+        .filter(|s| !s.is_empty())
+        .map(|s| Entry {
+            key: s.key.to_string(),
+            monitor: s.key.monitor.clone(),
+            remote: s.key.remote.clone(),
+            bytes: s.key.bytes,
+            first: format_time(s.slots[0]),
+            last: format_time(s.slots[s.len() - 1]),
+            samples: s.len(),
+        })
+        .collect();
+    match format {
+        ListFormat::Json => {
+            serde_json::to_writer_pretty(&mut *out, &entries)?;
+            writeln!(out)
+        }
+        ListFormat::Csv => {
+            writeln!(out, "monitor,remote,bytes,first,last,samples,key")?;
+            for e in &entries {
+                writeln!(
+                    out,
+                    "{},{},{},{},{},{},{}",
+                    e.monitor, e.remote, e.bytes, e.first, e.last, e.samples, e.key
+                )?;
+            }
+            Ok(())
+        }
+        ListFormat::Human => {
+            let wm = entries
+                .iter()
+                .map(|e| e.monitor.len())
+                .max()
+                .unwrap_or(0)
+                .max(7);
+            let wr = entries
+                .iter()
+                .map(|e| e.remote.len())
+                .max()
+                .unwrap_or(0)
+                .max(6);
+            writeln!(
+                out,
+                "{:wm$}  {:wr$}  {:>5}  {:20}  {:20}  {:>7}",
+                "MONITOR", "REMOTE", "BYTES", "FIRST", "LAST", "SAMPLES"
+            )?;
+            for e in &entries {
+                writeln!(
+                    out,
+                    "{:wm$}  {:wr$}  {:>5}  {:20}  {:20}  {:>7}",
+                    e.monitor, e.remote, e.bytes, e.first, e.last, e.samples
+                )?;
+            }
+            Ok(())
+        }
+        ListFormat::Srcdest => unreachable!("handled above"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::key::Key;
+
+    #[test]
+    fn srcdest_orders_bytewise_like_the_original() {
+        let key = |m: &str, r: &str, b| Key {
+            monitor: m.into(),
+            remote: r.into(),
+            bytes: b,
+            pings: 10,
+        };
+        let keys = [
+            key("monitor.niit.edu.pk", "www.niit.edu.pk", 1000),
+            key("monitor.niit.edu.pk", "monalisa.niit.edu.pk", 100),
+            key("monitor.niit.edu.pk", "monalisa.niit.edu.pk", 1000),
+            key("a.org", "b.org", 100),
+        ];
+        let mut out = Vec::new();
+        write_srcdest(&mut out, &keys).unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "a.org\na.org_b.org_100_10\n****\n\
+             monitor.niit.edu.pk\n\
+             monitor.niit.edu.pk_monalisa.niit.edu.pk_1000_10\n\
+             monitor.niit.edu.pk_monalisa.niit.edu.pk_100_10\n\
+             monitor.niit.edu.pk_www.niit.edu.pk_1000_10\n****\n"
+        );
+    }
+}
+
+/// Reads the keys of an existing `srcdest.txt` (missing file: none). Lines that do not parse
+/// as keys of their monitor are ignored: the file is ours and is rewritten whole.
+pub fn read_srcdest(path: &std::path::Path, pings: u32) -> Vec<crate::key::Key> {
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return Vec::new();
+    };
+    let mut keys = Vec::new();
+    let mut monitor: Option<&str> = None;
+    for line in text.lines() {
+        match monitor {
+            _ if line == "****" => monitor = None,
+            None => monitor = Some(line),
+            Some(m) => {
+                let Some(rest) = line.strip_prefix(m).and_then(|r| r.strip_prefix('_')) else {
+                    continue;
+                };
+                let mut parts = rest.rsplitn(3, '_');
+                let (Some(n), Some(bytes), Some(remote)) =
+                    (parts.next(), parts.next(), parts.next())
+                else {
+                    continue;
+                };
+                if let (Ok(n), Ok(bytes)) = (n.parse::<u32>(), bytes.parse()) {
+                    if n == pings {
+                        keys.push(crate::key::Key {
+                            monitor: m.to_string(),
+                            remote: remote.to_string(),
+                            bytes,
+                            pings: n,
+                        });
+                    }
+                }
+            }
+        }
+    }
+    keys
+}
+
+#[cfg(test)]
+mod srcdest_round_trip {
+    use super::*;
+    use crate::key::Key;
+
+    #[test]
+    fn written_keys_read_back() {
+        let keys = vec![
+            Key {
+                monitor: "a_b.org".into(),
+                remote: "c_d.org".into(),
+                bytes: 1000,
+                pings: 10,
+            },
+            Key {
+                monitor: "2001:db8::1".into(),
+                remote: "x.org".into(),
+                bytes: 100,
+                pings: 10,
+            },
+        ];
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("srcdest.txt");
+        let mut out = Vec::new();
+        write_srcdest(&mut out, &keys).unwrap();
+        std::fs::write(&path, out).unwrap();
+        let mut back = read_srcdest(&path, 10);
+        back.sort();
+        let mut keys = keys;
+        keys.sort();
+        assert_eq!(back, keys);
+        assert!(read_srcdest(&path, 20).is_empty());
+        assert!(read_srcdest(&dir.path().join("missing"), 10).is_empty());
+    }
+}

@@ -1,0 +1,404 @@
+//! librrd, and nothing else: create, batched update, last update, fetch and info.
+//!
+//! The only module with `unsafe` (the raw `rrd_updatex_r` and `rrd_last_r` calls, which the
+//! `rrd` crate does not offer in the form we need). Knows nothing of PingER: callers hand it
+//! the [`Layout`] and pre-formatted update strings ([`UpdateBatch`]). All calls are librrd's
+//! thread-safe `_r` variants; each file must be written by one thread at a time.
+
+#![allow(unsafe_code)]
+
+use rrd::ops::create::{Archive, DataSource, DataSourceName};
+use rrd::ConsolidationFn;
+use std::collections::HashMap;
+use std::ffi::{c_char, CStr, CString};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, UNIX_EPOCH};
+use thiserror::Error;
+
+/// A librrd failure on one file.
+#[derive(Debug, Error)]
+#[error("{path}: {message}")]
+pub struct StoreError {
+    /// The RRD file.
+    pub path: PathBuf,
+    /// librrd's message (or ours, for argument problems).
+    pub message: String,
+}
+
+fn store_error(path: &Path, message: impl ToString) -> StoreError {
+    StoreError {
+        path: path.to_path_buf(),
+        message: message.to_string(),
+    }
+}
+
+/// One round-robin archive: consolidation function, xff, steps per row, rows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rra {
+    /// AVERAGE, MIN, MAX or LAST.
+    pub cf: String,
+    /// X-files factor in [0, 1).
+    pub xff: f64,
+    /// Primary data points per row.
+    pub steps: u32,
+    /// Rows kept.
+    pub rows: u32,
+}
+
+impl std::str::FromStr for Rra {
+    type Err = String;
+
+    /// Reads `CF:xff:steps:rows`, e.g. `AVERAGE:0.5:1:5760` (a leading `RRA:` is allowed).
+    fn from_str(text: &str) -> Result<Self, String> {
+        let fields: Vec<&str> = text.trim_start_matches("RRA:").split(':').collect();
+        let bad = || {
+            format!("`{text}` is not an archive: use CF:xff:steps:rows, e.g. AVERAGE:0.5:1:5760")
+        };
+        let [cf, xff, steps, rows] = fields[..] else {
+            return Err(bad());
+        };
+        let cf = cf.to_ascii_uppercase();
+        if !matches!(cf.as_str(), "AVERAGE" | "MIN" | "MAX" | "LAST") {
+            return Err(format!(
+                "`{cf}`: the consolidation function must be AVERAGE, MIN, MAX or LAST"
+            ));
+        }
+        let xff: f64 = xff.parse().map_err(|_| bad())?;
+        if !(0.0..1.0).contains(&xff) {
+            return Err(format!("`{text}`: xff must be at least 0 and below 1"));
+        }
+        let steps: u32 = steps.parse().map_err(|_| bad())?;
+        let rows: u32 = rows.parse().map_err(|_| bad())?;
+        if steps == 0 || rows == 0 {
+            return Err(format!("`{text}`: steps and rows must be at least 1"));
+        }
+        Ok(Rra {
+            cf,
+            xff,
+            steps,
+            rows,
+        })
+    }
+}
+
+impl std::fmt::Display for Rra {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}:{}:{}", self.cf, self.xff, self.steps, self.rows)
+    }
+}
+
+/// The shape of every RRD we write: SmokePing's DS list and the chosen archives.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Layout {
+    /// Step S in seconds.
+    pub step: u32,
+    /// Ping slots N.
+    pub pings: u32,
+    /// Archives, in file order.
+    pub archives: Vec<Rra>,
+}
+
+impl Layout {
+    /// SmokePing's layout with the original tool's single 120-day archive.
+    pub fn pinger_default() -> Self {
+        Layout {
+            step: 1800,
+            pings: 10,
+            archives: vec!["AVERAGE:0.5:1:5760".parse().expect("valid default")],
+        }
+    }
+
+    /// DS names in file order: uptime, loss, median, ping1..pingN.
+    pub fn ds_names(&self) -> Vec<String> {
+        let mut names = vec!["uptime".to_string(), "loss".into(), "median".into()];
+        names.extend((1..=self.pings).map(|i| format!("ping{i}")));
+        names
+    }
+
+    /// The `DS:` definitions: all GAUGE, heartbeat 2*S, min 0, max U except loss (max N).
+    fn data_sources(&self) -> Result<Vec<DataSource>, String> {
+        self.ds_names()
+            .iter()
+            .map(|name| {
+                let max = (name == "loss").then_some(f64::from(self.pings));
+                let name = DataSourceName::new(name.as_str()).map_err(|e| e.to_string())?;
+                Ok(DataSource::gauge(&name, 2 * self.step, Some(0.0), max))
+            })
+            .collect()
+    }
+
+    fn rras(&self) -> Result<Vec<Archive>, String> {
+        self.archives
+            .iter()
+            .map(|a| {
+                let cf = match a.cf.as_str() {
+                    "MIN" => ConsolidationFn::Min,
+                    "MAX" => ConsolidationFn::Max,
+                    "LAST" => ConsolidationFn::Last,
+                    _ => ConsolidationFn::Avg,
+                };
+                Archive::new(cf, a.xff, a.steps, a.rows).map_err(|e| e.to_string())
+            })
+            .collect()
+    }
+}
+
+/// Creates (or overwrites) `path` with `layout`; its last update is `start`.
+pub fn create(path: &Path, layout: &Layout, start: i64) -> Result<(), StoreError> {
+    let start = u64::try_from(start).map_err(|_| store_error(path, "start before 1970"))?;
+    let sources = layout.data_sources().map_err(|e| store_error(path, e))?;
+    let archives = layout.rras().map_err(|e| store_error(path, e))?;
+    rrd::ops::create::create(
+        path,
+        UNIX_EPOCH + Duration::from_secs(start),
+        Duration::from_secs(u64::from(layout.step)),
+        false,
+        None,
+        &[],
+        &sources,
+        &archives,
+    )
+    .map_err(|e| store_error(path, librrd_message(e)))
+}
+
+/// Update strings (`T:v1:v2:...`) packed NUL-terminated in one buffer, so a whole batch
+/// costs two allocations and goes to librrd in one call.
+#[derive(Debug, Default, Clone)]
+pub struct UpdateBatch {
+    text: Vec<u8>,
+    starts: Vec<usize>,
+}
+
+impl UpdateBatch {
+    /// An empty batch.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Starts a new update string; write its text with [`UpdateBatch::push`], no NUL.
+    pub fn begin(&mut self) {
+        if !self.starts.is_empty() {
+            self.text.push(0);
+        }
+        self.starts.push(self.text.len());
+    }
+
+    /// Appends text to the current update string.
+    pub fn push(&mut self, text: &[u8]) {
+        debug_assert!(!text.contains(&0));
+        self.text.extend_from_slice(text);
+    }
+
+    /// Number of update strings.
+    pub fn len(&self) -> usize {
+        self.starts.len()
+    }
+
+    /// Whether the batch is empty.
+    pub fn is_empty(&self) -> bool {
+        self.starts.is_empty()
+    }
+
+    /// The i-th update string (for tests and messages).
+    pub fn get(&self, i: usize) -> &str {
+        let end = self.starts.get(i + 1).map_or(self.text.len(), |&s| s - 1);
+        std::str::from_utf8(&self.text[self.starts[i]..end]).unwrap_or("?")
+    }
+
+    /// Empties the batch, keeping its buffers.
+    pub fn clear(&mut self) {
+        self.text.clear();
+        self.starts.clear();
+    }
+}
+
+/// Applies every update of `batch` to `path` in one librrd call.
+pub fn update(path: &Path, batch: &mut UpdateBatch) -> Result<(), StoreError> {
+    if batch.is_empty() {
+        return Ok(());
+    }
+    let file = c_path(path)?;
+    batch.text.push(0);
+    let base = batch.text.as_ptr();
+    let mut argv: Vec<*const c_char> = batch
+        .starts
+        .iter()
+        // SAFETY: every start is an index into `text`, which is not touched until the call ends.
+        .map(|&s| unsafe { base.add(s) }.cast::<c_char>())
+        .collect();
+    let argc = i32::try_from(argv.len()).map_err(|_| store_error(path, "too many updates"))?;
+    // SAFETY: `file` and every argv entry are NUL-terminated strings that outlive the call;
+    // librrd only reads them (the C type is `const char **`). A null template means "all data sources in order".
+    let rc = unsafe {
+        rrd_sys::rrd_updatex_r(file.as_ptr(), std::ptr::null(), 0, argc, argv.as_mut_ptr())
+    };
+    batch.text.pop();
+    if rc != 0 {
+        return Err(store_error(path, take_error()));
+    }
+    Ok(())
+}
+
+/// The time of the file's last update.
+pub fn last_update(path: &Path) -> Result<i64, StoreError> {
+    let file = c_path(path)?;
+    // SAFETY: `file` is a NUL-terminated string that outlives the call.
+    let t = unsafe { rrd_sys::rrd_last_r(file.as_ptr()) };
+    if t == -1 {
+        return Err(store_error(path, take_error()));
+    }
+    Ok(t)
+}
+
+/// Rows of one archive between two times.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Fetched {
+    /// Row spacing in seconds.
+    pub step: i64,
+    /// DS names, in column order.
+    pub names: Vec<String>,
+    /// (row end time, values with NaN for unknown).
+    pub rows: Vec<(i64, Vec<f64>)>,
+}
+
+/// Fetches AVERAGE rows covering `(start, end]` at the file's finest resolution.
+pub fn fetch(path: &Path, start: i64, end: i64, step: u32) -> Result<Fetched, StoreError> {
+    let to_time = |t: i64| UNIX_EPOCH + Duration::from_secs(t.max(0) as u64);
+    let data = rrd::ops::fetch::fetch(
+        path,
+        ConsolidationFn::Avg,
+        to_time(start),
+        to_time(end),
+        Duration::from_secs(u64::from(step)),
+    )
+    .map_err(|e| store_error(path, librrd_message(e)))?;
+    let rows = data
+        .rows()
+        .iter()
+        .map(|row| {
+            let t = row
+                .timestamp()
+                .duration_since(UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs() as i64);
+            (t, row.as_slice().to_vec())
+        })
+        .collect();
+    Ok(Fetched {
+        step: data.step().as_secs() as i64,
+        names: data.ds_names().to_vec(),
+        rows,
+    })
+}
+
+/// librrd's `info` as text values (`step`, `ds[loss].max`, `rra[0].rows`, ...).
+pub fn info(path: &Path) -> Result<HashMap<String, String>, StoreError> {
+    use rrd::ops::info::InfoValue;
+    let map = rrd::ops::info::info(path).map_err(|e| store_error(path, librrd_message(e)))?;
+    Ok(map
+        .into_iter()
+        .map(|(k, v)| {
+            let text = match v {
+                InfoValue::Value(x) => x.to_string(),
+                InfoValue::Count(c) => c.to_string(),
+                InfoValue::String(s) => s,
+                InfoValue::Int(i) => i.to_string(),
+                InfoValue::Blob(b) => format!("<{} bytes>", b.len()),
+            };
+            (k, text)
+        })
+        .collect())
+}
+
+fn c_path(path: &Path) -> Result<CString, StoreError> {
+    let text = path
+        .to_str()
+        .ok_or_else(|| store_error(path, "path is not valid UTF-8"))?;
+    CString::new(text).map_err(|_| store_error(path, "path contains a NUL byte"))
+}
+
+/// librrd's per-thread error message, cleared after reading.
+fn take_error() -> String {
+    // SAFETY: rrd_get_error returns librrd's thread-local buffer (or null); we copy it before
+    // clearing it, and never keep the pointer.
+    unsafe {
+        let p = rrd_sys::rrd_get_error();
+        let message = if p.is_null() || *p == 0 {
+            "librrd failed without a message".to_string()
+        } else {
+            CStr::from_ptr(p).to_string_lossy().into_owned()
+        };
+        rrd_sys::rrd_clear_error();
+        message
+    }
+}
+
+fn librrd_message(e: rrd::error::RrdError) -> String {
+    match e {
+        rrd::error::RrdError::LibRrdError(m) => m,
+        other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn archives_parse_and_print() {
+        let a: Rra = "AVERAGE:0.5:1:5760".parse().unwrap();
+        assert_eq!(a.to_string(), "AVERAGE:0.5:1:5760");
+        assert_eq!("RRA:max:0.5:12:4320".parse::<Rra>().unwrap().cf, "MAX");
+        assert!("AVG:0.5:1:10".parse::<Rra>().is_err());
+        assert!("AVERAGE:1:1:10".parse::<Rra>().is_err());
+        assert!("AVERAGE:0.5:0:10".parse::<Rra>().is_err());
+        assert!("AVERAGE:0.5:1".parse::<Rra>().is_err());
+    }
+
+    #[test]
+    fn create_update_last_fetch_round_trip() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.rrd");
+        let layout = Layout {
+            pings: 2,
+            ..Layout::pinger_default()
+        };
+        create(&path, &layout, 1_800_000).unwrap();
+        assert_eq!(last_update(&path).unwrap(), 1_800_000);
+        let mut batch = UpdateBatch::new();
+        for (t, v) in [(1_801_800, "U:0:0.5:0.25:0.75"), (1_803_600, "U:2:U:U:U")] {
+            batch.begin();
+            batch.push(format!("{t}:{v}").as_bytes());
+        }
+        assert_eq!(batch.get(1), "1803600:U:2:U:U:U");
+        update(&path, &mut batch).unwrap();
+        assert_eq!(last_update(&path).unwrap(), 1_803_600);
+        let f = fetch(&path, 1_800_000, 1_803_600, 1800).unwrap();
+        assert_eq!(f.names, ["uptime", "loss", "median", "ping1", "ping2"]);
+        assert_eq!(f.rows[0].0, 1_801_800);
+        assert_eq!(f.rows[0].1[1..], [0.0, 0.5, 0.25, 0.75]);
+        assert_eq!(f.rows[1].1[1], 2.0);
+        assert!(f.rows[1].1[2].is_nan());
+        let info = info(&path).unwrap();
+        assert_eq!(info["step"], "1800");
+        assert_eq!(info["ds[loss].max"], "2");
+        assert_eq!(info["ds[ping1].minimal_heartbeat"], "3600");
+        assert_eq!(info["rra[0].rows"], "5760");
+    }
+
+    #[test]
+    fn errors_name_the_file_and_say_what_librrd_said() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.rrd");
+        create(&path, &Layout::pinger_default(), 1_800_000).unwrap();
+        let mut batch = UpdateBatch::new();
+        batch.begin();
+        batch.push(b"1800000:U:0:U:U:U:U:U:U:U:U:U:U:U");
+        let err = update(&path, &mut batch).unwrap_err().to_string();
+        assert!(err.starts_with(&path.display().to_string()), "{err}");
+        assert!(err.contains("illegal attempt to update"), "{err}");
+        let missing = dir.path().join("missing.rrd");
+        assert!(last_update(&missing).is_err());
+        std::fs::write(dir.path().join("junk.rrd"), b"not an rrd").unwrap();
+        assert!(last_update(&dir.path().join("junk.rrd")).is_err());
+    }
+}
