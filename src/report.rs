@@ -30,22 +30,28 @@ pub fn print(out: &mut impl Write, s: &RunSummary<'_>) -> std::io::Result<()> {
     let mb = r.bytes_read as f64 / 1e6;
     writeln!(
         out,
-        "{}: {} files read, {} failed, {} outside the window; {} lines, {} parsed, {} rejected; \
-         {} keys, {} samples, {} duplicate lines dropped; {:.1} MB in {:.2} s ({:.0} MB/s)",
+        "{}: {} files read ({} failed, {} left out by the date in their name), \
+         {:.1} MB in {:.2} s ({:.0} MB/s)",
         s.command,
         r.files_read,
         r.files_failed,
         r.files_outside_window,
-        r.lines,
-        r.lines_parsed,
-        r.lines_rejected(),
-        r.keys,
-        r.samples,
-        r.duplicates,
         mb,
         r.seconds,
         if r.seconds > 0.0 { mb / r.seconds } else { 0.0 }
     )?;
+    writeln!(
+        out,
+        "  lines: {} ({} parsed, {} rejected, {} outside the window, {} filtered out, \
+         {} duplicates dropped)",
+        r.lines,
+        r.lines_parsed,
+        r.lines_rejected(),
+        r.lines_outside_window,
+        r.lines_filtered,
+        r.duplicates
+    )?;
+    writeln!(out, "  keys: {} with {} samples", r.keys, r.samples)?;
     for (kind, count) in &r.rejected {
         writeln!(out, "  rejected: {} x {kind}", count.count)?;
         for example in &count.examples {
