@@ -2,32 +2,47 @@
 # Both install the Debian packages they need when missing (as root, or through sudo).
 
 DEB_PACKAGES := librrd-dev libclang-dev rrdtool pkg-config
+# smokeping: its CGI checks that SmokePing itself draws our files.
+TEST_PACKAGES := smokeping
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BIN := target/release/pinger-smokeping
 DEMO := demo-out
 # The bundled fixture archive covers 2007-02-16 .. 2007-02-18.
 FIXTURE_WINDOW := --end 2007-02-19 --days 3
 
-.PHONY: deps demo test bench lint
+.PHONY: deps test-deps install demo test bench lint
 
 deps:
-	@missing=""; for p in $(DEB_PACKAGES); do \
+	@$(MAKE) --no-print-directory install PACKAGES="$(DEB_PACKAGES)"
+	@command -v cargo >/dev/null || { echo "cargo not found: install Rust (https://rustup.rs)"; exit 2; }
+
+test-deps: deps
+	@$(MAKE) --no-print-directory install PACKAGES="$(TEST_PACKAGES)"
+
+install:
+	@missing=""; for p in $(PACKAGES); do \
 	  dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing Debian packages:$$missing"; \
 	  $(SUDO) apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	fi
-	@command -v cargo >/dev/null || { echo "cargo not found: install Rust (https://rustup.rs)"; exit 2; }
+
+# One key of the fixtures to show in detail: a lossy path with a 100 % loss row.
+DEMO_RRD := $(DEMO)/rrd/monitor_niit_edu_pk/www_niit_edu_pk_1000_10.rrd
 
 demo: deps
 	cargo build --release --quiet
 	@rm -rf $(DEMO) && mkdir -p $(DEMO)
-	$(BIN) scan --data fixtures/archive $(FIXTURE_WINDOW) -o $(DEMO)/srcdest.txt
-	@echo; echo "== $(DEMO)/srcdest.txt"; cat $(DEMO)/srcdest.txt
-	@echo; echo "Output: $(CURDIR)/$(DEMO)/srcdest.txt"
+	$(BIN) backfill --data fixtures/archive --rrd $(DEMO)/rrd $(FIXTURE_WINDOW)
+	@echo; echo "== $(DEMO)/rrd/srcdest.txt"; cat $(DEMO)/rrd/srcdest.txt
+	@echo; echo "== rrdtool info $(DEMO_RRD) (highlights)"
+	@rrdtool info $(DEMO_RRD) | grep -E '^(step|last_update|ds\[(loss|median|ping1)\]\.(type|minimal_heartbeat|max)|rra\[0\]\.(cf|rows|pdp_per_row))'
+	@echo; echo "== rrdtool fetch $(DEMO_RRD) (loss, median and ping1..10 in seconds)"
+	@rrdtool fetch $(DEMO_RRD) AVERAGE -s 1171754999 -e 1171760400
+	@echo; echo "Output: $(CURDIR)/$(DEMO)/rrd (one RRD per key, srcdest.txt)"
 
-test: deps
+test: test-deps
 	cargo test --quiet
 
 bench: deps

@@ -193,6 +193,8 @@ impl Reject {
 /// Parses lines one at a time, reusing its buffers.
 #[derive(Debug, Default)]
 pub struct LineParser {
+    /// Token positions of the current line (start, end).
+    tokens: Vec<(usize, usize)>,
     pings: Vec<Ping>,
 }
 
@@ -205,15 +207,24 @@ impl LineParser {
     /// Parses one line (without its newline). `Ok(None)` for blank and `#` comment lines.
     pub fn parse<'a>(&'a mut self, line: &'a [u8]) -> Result<Option<Record<'a>>, Reject> {
         // Anything from a `;` on is a comment.
-        let line = match memchr(b';', line) {
+        let line = match memchr::memchr(b';', line) {
             Some(i) => &line[..i],
             None => line,
         };
-        let (body, _) = whitespace(line).expect("whitespace never fails");
-        if body.is_empty() || body[0] == b'#' {
+        // One pass splits the line into tokens; fields are then read by position.
+        self.tokens.clear();
+        let mut rest = line;
+        while let Ok((after, tok)) = next_token(rest) {
+            let start = tok.as_ptr() as usize - line.as_ptr() as usize;
+            self.tokens.push((start, start + tok.len()));
+            rest = after;
+        }
+        let tokens = &self.tokens;
+        let tok = |i: usize| &line[tokens[i].0..tokens[i].1];
+        let count = tokens.len();
+        if count == 0 || tok(0)[0] == b'#' {
             return Ok(None);
         }
-        let count = count_tokens(body);
         let shape = match count {
             6 => Shape::Unreachable,
             8 => Shape::NoReply,
@@ -223,30 +234,24 @@ impl LineParser {
             n => return Err(Reject::TokenCount { count: n }),
         };
 
-        let (rest, monitor) = token(body).map_err(|_| unreachable_token())?;
-        let monitor = host_name("monitor", monitor)?;
-        let (rest, monitor_addr) = next_token(rest)?;
-        let monitor_addr = utf8(monitor_addr, line)?;
-        let (rest, remote) = next_token(rest)?;
-        let remote = host_name("remote", remote)?;
-        let (rest, remote_addr) = if shape == Shape::Unreachable {
-            (rest, None)
+        let monitor = host_name("monitor", tok(0))?;
+        let monitor_addr = utf8(tok(1), line)?;
+        let remote = host_name("remote", tok(2))?;
+        // 6-token lines lack the remote address: later fields sit one place earlier.
+        let (remote_addr, f) = if shape == Shape::Unreachable {
+            (None, 3)
         } else {
-            let (rest, addr) = next_token(rest)?;
-            (rest, Some(utf8(addr, line)?))
+            (Some(utf8(tok(3), line)?), 4)
         };
-        let (rest, bytes) = next_token(rest)?;
-        let bytes = integer("bytes", bytes)?;
+        let bytes = integer("bytes", tok(f))?;
         if bytes > 65535 {
             return Err(Reject::BytesTooLarge { bytes });
         }
-        let (rest, time) = next_token(rest)?;
-        let time = integer("time", time)?;
+        let time = integer("time", tok(f + 1))?;
         if time == 0 {
             return Err(Reject::ZeroTime);
         }
-        let (rest, xmt) = next_token(rest)?;
-        let xmt = small_integer("xmt", xmt)?;
+        let xmt = small_integer("xmt", tok(f + 2))?;
         if xmt == 0 {
             return Err(Reject::ZeroXmt);
         }
@@ -257,7 +262,7 @@ impl LineParser {
             remote,
             remote_addr,
             bytes: (bytes as u32).max(MIN_BYTES),
-            time: i64::try_from(time).map_err(|_| bad_integer("time", b"(too large)"))?,
+            time: time as i64, // at most 18 digits: fits
             xmt,
             rcv: 0,
             summary: None,
@@ -267,8 +272,7 @@ impl LineParser {
             return Ok(Some(record));
         }
 
-        let (rest, rcv) = next_token(rest)?;
-        let rcv = small_integer("rcv", rcv)?;
+        let rcv = small_integer("rcv", tok(7))?;
         if rcv > xmt {
             return Err(Reject::RcvExceedsXmt { rcv, xmt });
         }
@@ -280,17 +284,14 @@ impl LineParser {
             return Ok(Some(record));
         }
 
-        let (rest, min_tok) = next_token(rest)?;
-        let (rest, avg_tok) = next_token(rest)?;
-        let (mut rest, max_tok) = next_token(rest)?;
-        let min = rtt("min", min_tok)?;
-        let avg = rtt("avg", avg_tok)?;
-        let max = rtt("max", max_tok)?;
+        let min = rtt("min", tok(8))?;
+        let avg = rtt("avg", tok(9))?;
+        let max = rtt("max", tok(10))?;
         if !(min <= avg && avg <= max) {
             return Err(Reject::SummaryOrder {
-                min: lossy(min_tok),
-                avg: lossy(avg_tok),
-                max: lossy(max_tok),
+                min: lossy(tok(8)),
+                avg: lossy(tok(9)),
+                max: lossy(tok(10)),
             });
         }
         // An 11-token line with rcv = 0 is read as 100 % loss: its min/avg/max mean nothing.
@@ -299,18 +300,14 @@ impl LineParser {
             return Ok(Some(record));
         }
 
+        // Full lines: all p sequence numbers first, then all p RTTs.
         let p = (count - 11) / 2;
         self.pings.clear();
-        for _ in 0..p {
-            let (r, seq) = next_token(rest)?;
-            rest = r;
-            let seq = small_integer("sequence number", seq)?;
-            self.pings.push(Ping { seq, rtt: 0 });
-        }
-        for ping in self.pings.iter_mut() {
-            let (r, value) = next_token(rest)?;
-            rest = r;
-            ping.rtt = rtt("RTT", value)?;
+        for i in 0..p {
+            self.pings.push(Ping {
+                seq: small_integer("sequence number", tok(11 + i))?,
+                rtt: rtt("RTT", tok(11 + p + i))?,
+            });
         }
         let distinct = count_distinct_seqs(&self.pings);
         if distinct != rcv as usize {
@@ -355,9 +352,9 @@ fn token(input: &[u8]) -> IResult<&[u8], &[u8]> {
     take_till1(is_space).parse(input)
 }
 
-/// Whitespace then a token.
-fn spaced_token(input: &[u8]) -> IResult<&[u8], &[u8]> {
-    let (input, _) = take_while1(is_space).parse(input)?;
+/// Optional whitespace, then a token.
+fn next_token(input: &[u8]) -> IResult<&[u8], &[u8]> {
+    let (input, _) = whitespace(input)?;
     token(input)
 }
 
@@ -373,15 +370,6 @@ fn decimal(input: &[u8]) -> IResult<&[u8], &[u8]> {
 /// Digits only.
 fn digits(input: &[u8]) -> IResult<&[u8], &[u8]> {
     take_while1(|b: u8| b.is_ascii_digit()).parse(input)
-}
-
-fn next_token(input: &[u8]) -> Result<(&[u8], &[u8]), Reject> {
-    // The token count was checked before, so a missing token cannot happen.
-    spaced_token(input).map_err(|_| unreachable_token())
-}
-
-fn unreachable_token() -> Reject {
-    Reject::TokenCount { count: 0 }
 }
 
 fn host_name<'a>(field: &'static str, tok: &'a [u8]) -> Result<&'a str, Reject> {
@@ -437,42 +425,36 @@ fn rtt(field: &'static str, tok: &[u8]) -> Result<Micros, Reject> {
     if !rest.is_empty() {
         return Err(bad());
     }
-    let (int_part, frac_part) = match memchr(b'.', text) {
-        Some(i) => (&text[..i], &text[i + 1..]),
-        None => (text, &text[..0]),
-    };
+    // Integer digits, then up to 3 fraction digits; the 4th fraction digit rounds.
     let mut micros: u64 = 0;
-    for &b in int_part {
-        micros = micros * 10 + u64::from(b - b'0');
-        if micros > u64::from(u32::MAX) {
-            return Err(bad());
+    let mut frac_digits = None;
+    for &b in text {
+        match (b, frac_digits) {
+            (b'.', _) => frac_digits = Some(0),
+            (_, None) => {
+                micros = micros * 10 + u64::from(b - b'0');
+                if micros > u64::from(u32::MAX) {
+                    return Err(bad());
+                }
+            }
+            (_, Some(n)) if n < 3 => {
+                micros = micros * 10 + u64::from(b - b'0');
+                frac_digits = Some(n + 1);
+            }
+            (_, Some(3)) => {
+                micros += u64::from(b >= b'5');
+                frac_digits = Some(4);
+            }
+            _ => {}
         }
     }
-    micros *= 1000;
-    let mut scale = 100;
-    for &b in frac_part.iter().take(3) {
-        micros += u64::from(b - b'0') * scale;
-        scale /= 10;
-    }
-    if frac_part.get(3).is_some_and(|&b| b >= b'5') {
-        micros += 1;
+    match frac_digits.unwrap_or(0) {
+        0 => micros *= 1000,
+        1 => micros *= 100,
+        2 => micros *= 10,
+        _ => {}
     }
     u32::try_from(micros).map_err(|_| bad())
-}
-
-fn count_tokens(body: &[u8]) -> usize {
-    let mut count = 0;
-    let mut in_token = false;
-    for &b in body {
-        let space = is_space(b);
-        count += usize::from(!space && !in_token);
-        in_token = !space;
-    }
-    count
-}
-
-fn memchr(needle: u8, haystack: &[u8]) -> Option<usize> {
-    haystack.iter().position(|&b| b == needle)
 }
 
 fn lossy(tok: &[u8]) -> String {
@@ -502,7 +484,8 @@ mod tests {
     fn token_reads_up_to_whitespace_and_leaves_the_rest() {
         assert_eq!(token(b"abc def"), Ok((&b" def"[..], &b"abc"[..])));
         assert!(token(b" abc").is_err());
-        assert_eq!(spaced_token(b" \t x y"), Ok((&b" y"[..], &b"x"[..])));
+        assert_eq!(next_token(b" \t x y"), Ok((&b" y"[..], &b"x"[..])));
+        assert!(next_token(b"  ").is_err());
     }
 
     #[test]
@@ -534,13 +517,6 @@ mod tests {
         assert!(integer("time", b"+1").is_err());
         assert!(integer("time", b"12a").is_err());
         assert!(integer("time", b"1.0").is_err());
-    }
-
-    #[test]
-    fn count_tokens_handles_leading_trailing_and_repeated_spaces() {
-        assert_eq!(count_tokens(b"a  b\tc   "), 3);
-        assert_eq!(count_tokens(b""), 0);
-        assert_eq!(count_tokens(b"a"), 1);
     }
 
     #[test]

@@ -39,7 +39,10 @@ fn srcdest_of_the_bundled_archive() {
     assert!(stdout.is_empty());
     assert_eq!(std::fs::read_to_string(&out).unwrap(), expected_srcdest());
     // The summary counts the generated mangled line and the hand-made one, with examples.
-    assert!(stderr.contains("rejected: 2 x odd per-ping part"), "{stderr}");
+    assert!(
+        stderr.contains("rejected: 2 x odd per-ping part"),
+        "{stderr}"
+    );
     assert!(
         stderr.contains("monitor.niit.edu.pk/ping-2007-02.txt:9: per-ping part has 21 tokens"),
         "{stderr}"
@@ -59,7 +62,15 @@ fn default_output_is_srcdest_on_stdout() {
 
 #[test]
 fn json_and_csv_listings_give_first_last_and_counts() {
-    let mut args = vec!["scan", "--data", ARCHIVE, "--format", "json", "--monitor", "monitor.niit.edu.pk"];
+    let mut args = vec![
+        "scan",
+        "--data",
+        ARCHIVE,
+        "--format",
+        "json",
+        "--monitor",
+        "monitor.niit.edu.pk",
+    ];
     args.extend(ARCHIVE_WINDOW);
     let (code, stdout, _) = run(&args);
     assert_eq!(code, 0);
@@ -78,11 +89,16 @@ fn json_and_csv_listings_give_first_last_and_counts() {
     assert_eq!(carnet["samples"], 3);
     assert_eq!(entries.as_array().unwrap().len(), 4);
 
-    let mut args = vec!["scan", "--data", ARCHIVE, "--format", "csv", "--bytes", "1000"];
+    let mut args = vec![
+        "scan", "--data", ARCHIVE, "--format", "csv", "--bytes", "1000",
+    ];
     args.extend(ARCHIVE_WINDOW);
     let (_, stdout, _) = run(&args);
     let mut lines = stdout.lines();
-    assert_eq!(lines.next(), Some("monitor,remote,bytes,first,last,samples,key"));
+    assert_eq!(
+        lines.next(),
+        Some("monitor,remote,bytes,first,last,samples,key")
+    );
     let rows: Vec<&str> = lines.collect();
     assert_eq!(rows.len(), 2 + 8);
     assert!(rows.iter().all(|r| r.split(',').nth(2) == Some("1000")));
@@ -95,13 +111,36 @@ fn rejected_lines_are_counted_and_the_good_lines_around_them_kept() {
     let (code, stdout, stderr) = run(&args);
     // A corrupt and a truncated .gz: finished, but some files failed.
     assert_eq!(code, 1, "{stderr}");
-    assert!(stderr.contains("not_gzip_at_all.txt.gz: not a readable gzip file"), "{stderr}");
-    assert!(stderr.contains("truncated_gzip_keeps_complete_lines.txt.gz: gzip stream is damaged"), "{stderr}");
-    assert!(stderr.contains("rejected: 3 x wrong token count"), "{stderr}");
-    assert!(stderr.contains("html_error_page_saved_by_fetcher.txt:3: line has 2 tokens"), "{stderr}");
-    assert!(stderr.contains("non_utf8_byte_rejects_only_its_line.txt:2: line is not valid UTF-8"), "{stderr}");
-    assert!(stderr.contains("truncated_line_even_token_count.txt:2: 8 distinct sequence numbers but rcv is 10"), "{stderr}");
-    assert!(stderr.contains("mangled_timestamp_should_be_rejected.txt:2: per-ping part has 21 tokens"), "{stderr}");
+    assert!(
+        stderr.contains("not_gzip_at_all.txt.gz: not a readable gzip file"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("truncated_gzip_keeps_complete_lines.txt.gz: gzip stream is damaged"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("rejected: 3 x wrong token count"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("html_error_page_saved_by_fetcher.txt:3: line has 2 tokens"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("non_utf8_byte_rejects_only_its_line.txt:2: line is not valid UTF-8"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(
+            "truncated_line_even_token_count.txt:2: 8 distinct sequence numbers but rcv is 10"
+        ),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("mangled_timestamp_should_be_rejected.txt:2: per-ping part has 21 tokens"),
+        "{stderr}"
+    );
 
     let entries: serde_json::Value = serde_json::from_str(&stdout).unwrap();
     let samples = |key: &str| {
@@ -113,18 +152,27 @@ fn rejected_lines_are_counted_and_the_good_lines_around_them_kept() {
             .map(|e| e["samples"].as_u64().unwrap())
     };
     // Lines 1 and 3 of the non-UTF-8 file, plus the duplicate-replies file (same slot as 1).
-    assert_eq!(samples("pinger.slac.stanford.edu_ping.slac.stanford.edu_100_10"), Some(2));
+    assert_eq!(
+        samples("pinger.slac.stanford.edu_ping.slac.stanford.edu_100_10"),
+        Some(2)
+    );
     // Both good lines around the mangled one.
     assert_eq!(samples("143.108.30.100_www.al.sp.gov.br_1000_10"), Some(2));
     // The complete lines before the damage in the truncated gzip were read.
-    assert_eq!(samples("pinger.slac.stanford.edu_195.24.192.47_1000_10"), Some(1));
+    assert_eq!(
+        samples("pinger.slac.stanford.edu_195.24.192.47_1000_10"),
+        Some(1)
+    );
 }
 
 #[test]
 fn usage_and_fatal_errors_exit_2() {
     let (code, _, stderr) = run(&["scan", "--data", "/nonexistent/pinger"]);
     assert_eq!(code, 2);
-    assert!(stderr.contains("/nonexistent/pinger: not a directory"), "{stderr}");
+    assert!(
+        stderr.contains("/nonexistent/pinger: not a directory"),
+        "{stderr}"
+    );
     let (code, _, stderr) = run(&["scan", "--data", ARCHIVE, "--end", "yesterday"]);
     assert_eq!(code, 2);
     assert!(stderr.contains("`yesterday` is not a time"), "{stderr}");
@@ -142,7 +190,11 @@ fn shards_split_the_monitors_without_overlap() {
         args.extend(extra);
         let (code, stdout, _) = run(&args);
         assert_eq!(code, 0);
-        stdout.lines().skip(1).map(str::to_string).collect::<Vec<_>>()
+        stdout
+            .lines()
+            .skip(1)
+            .map(str::to_string)
+            .collect::<Vec<_>>()
     };
     let all = listing(&[]);
     let mut union = listing(&["--shard", "0/2"]);
@@ -159,7 +211,10 @@ fn shards_split_the_monitors_without_overlap() {
 fn files_are_selected_by_name_date_but_keys_come_from_the_lines() {
     // A monitor's record sitting in another monitor's directory still counts for its own key.
     let dir = tempfile::tempdir().unwrap();
-    copy_tree(&fixture("archive/monitor.niit.edu.pk"), &dir.path().join("elsewhere"));
+    copy_tree(
+        &fixture("archive/monitor.niit.edu.pk"),
+        &dir.path().join("elsewhere"),
+    );
     std::fs::write(
         dir.path().join("elsewhere/ping-2001-01-01.txt"),
         "monitor.niit.edu.pk 1.1.1.1 far.example.org 2.2.2.2 100 1171756802 10 0\n",
@@ -172,7 +227,10 @@ fn files_are_selected_by_name_date_but_keys_come_from_the_lines() {
     assert_eq!(code, 0);
     // The 2001 file is skipped by its name, without being read.
     assert!(!stdout.contains("far.example.org"));
-    assert!(stderr.contains("1 left out by the date in their name"), "{stderr}");
+    assert!(
+        stderr.contains("1 left out by the date in their name"),
+        "{stderr}"
+    );
     assert!(stdout.contains("monitor.niit.edu.pk,www.carnet.hr,100"));
 }
 

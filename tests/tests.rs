@@ -1,4 +1,7 @@
 //! Integration tests: the built binary run on fixtures in fresh temp dirs.
 
+mod convert;
+mod cron;
+mod reference;
 mod scan;
 mod util;

@@ -11,7 +11,9 @@ pub fn bin() -> assert_cmd::Command {
 
 /// A path below `fixtures/`.
 pub fn fixture(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(rel)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures")
+        .join(rel)
 }
 
 /// The window of the bundled archive: 2007-02-16 .. 2007-02-18.

@@ -1,0 +1,597 @@
+//! `backfill` and `update`: RRD contents value by value, layout, late data, equivalence of
+//! daily updates and one backfill, the lock, and per-key failures.
+
+use crate::reference::{expected, rrdtool_fetch, same, Expected};
+use crate::util::{fixture, run, ARCHIVE_WINDOW};
+use pinger_smokeping::key::smokeping_name;
+use std::path::{Path, PathBuf};
+
+const END_2007_02_19: i64 = 1_171_843_200;
+const STEP: i64 = 1800;
+
+fn rrd_file(rrd: &Path, key: &str, monitor: &str) -> PathBuf {
+    let leaf = key
+        .strip_prefix(monitor)
+        .unwrap()
+        .strip_prefix('_')
+        .unwrap();
+    rrd.join(smokeping_name(monitor)).join(format!(
+        "{}.rrd",
+        // remote_bytes_N: only the remote part needs mapping, bytes and N are digits.
+        smokeping_name(leaf)
+    ))
+}
+
+fn backfill(data: &Path, rrd: &Path, window: &[&str]) -> (i32, String) {
+    let mut args = vec![
+        "backfill",
+        "--data",
+        data.to_str().unwrap(),
+        "--rrd",
+        rrd.to_str().unwrap(),
+    ];
+    args.extend(window);
+    let (code, _, stderr) = run(&args);
+    (code, stderr)
+}
+
+fn update(data: &Path, rrd: &Path, window: &[&str]) -> (i32, String) {
+    let mut args = vec![
+        "update",
+        "--data",
+        data.to_str().unwrap(),
+        "--rrd",
+        rrd.to_str().unwrap(),
+    ];
+    args.extend(window);
+    let (code, _, stderr) = run(&args);
+    (code, stderr)
+}
+
+/// Checks every file against the reference rows over the window `(end - days, end]`.
+fn assert_matches_reference(
+    rrd: &Path,
+    expected: &Expected,
+    monitors: &[&str],
+    start: i64,
+    end: i64,
+) {
+    let mut checked = 0;
+    for (key, rows) in expected {
+        let monitor = monitors
+            .iter()
+            .find(|m| key.starts_with(&format!("{m}_")))
+            .unwrap();
+        let file = rrd_file(rrd, key, monitor);
+        assert!(file.exists(), "{key}: {} missing", file.display());
+        for (t, values) in rrdtool_fetch(&file, start, end - STEP) {
+            assert!(t > start && t <= end, "{t}");
+            assert!(values[0].is_nan(), "{key} {t}: uptime must be unknown");
+            match rows.get(&t) {
+                None => assert!(
+                    values.iter().all(|v| v.is_nan()),
+                    "{key} {t}: expected unknown, got {values:?}"
+                ),
+                Some(row) => {
+                    assert!(
+                        same(values[1], Some(row.loss)),
+                        "{key} {t}: loss {} vs {:?}",
+                        values[1],
+                        row
+                    );
+                    assert!(
+                        same(values[2], row.median),
+                        "{key} {t}: median {} vs {:?}",
+                        values[2],
+                        row
+                    );
+                    for (i, p) in row.pings.iter().enumerate() {
+                        assert!(
+                            same(values[3 + i], *p),
+                            "{key} {t}: ping{} {} vs {:?}",
+                            i + 1,
+                            values[3 + i],
+                            row
+                        );
+                    }
+                    checked += 1;
+                }
+            }
+        }
+    }
+    assert!(checked > 0);
+}
+
+#[test]
+fn backfill_writes_exactly_the_samples_of_the_contract() {
+    let dir = tempfile::tempdir().unwrap();
+    let rrd = dir.path().join("rrd");
+    let (code, stderr) = backfill(&fixture("archive"), &rrd, &ARCHIVE_WINDOW);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains("rrd: 20 created, 0 appended, 0 rebuilt, 0 unchanged, 0 failed"),
+        "{stderr}"
+    );
+    let start = END_2007_02_19 - 3 * 86_400;
+    let exp = expected(&fixture("archive"), start, END_2007_02_19, 10);
+    assert_eq!(exp.len(), 20);
+    let monitors = [
+        "monitor.niit.edu.pk",
+        "pinger.mon00.example.edu",
+        "pinger.mon01.example.edu",
+    ];
+    assert_matches_reference(&rrd, &exp, &monitors, start, END_2007_02_19);
+
+    // srcdest.txt next to the RRDs is the scan's.
+    let srcdest = std::fs::read_to_string(rrd.join("srcdest.txt")).unwrap();
+    let mut args = vec!["scan", "--data", "fixtures/archive"];
+    args.extend(ARCHIVE_WINDOW);
+    assert_eq!(srcdest, run(&args).1);
+}
+
+#[test]
+fn total_loss_and_deadline_rows_by_hand() {
+    let dir = tempfile::tempdir().unwrap();
+    let rrd = dir.path().join("rrd");
+    let (code, _) = backfill(&fixture("archive"), &rrd, &ARCHIVE_WINDOW);
+    assert_eq!(code, 0);
+    let file = rrd.join("monitor_niit_edu_pk/www_niit_edu_pk_1000_10.rrd");
+    let rows = rrdtool_fetch(&file, 1_171_756_800 - STEP, 1_171_760_400);
+    let row = |t: i64| &rows.iter().find(|r| r.0 == t).unwrap().1;
+    // 00:00:15, xmt 14, 10 replies: loss round(10*4/14) = 3, 7 of 10 RTTs picked evenly
+    // (indices 0 2 3 5 6 8 9 of the sorted RTTs), 1 unknown first, 2 last.
+    let r = row(1_171_758_600);
+    assert_eq!(r[1], 3.0);
+    assert!(
+        (r[2] - 0.001690).abs() < 1e-12,
+        "upper median of the 10 RTTs: {}",
+        r[2]
+    );
+    assert!(r[3].is_nan() && r[11].is_nan() && r[12].is_nan());
+    let sorted = [
+        1.220, 1.305, 1.388, 1.402, 1.551, 1.690, 1.693, 1.710, 1.774, 2.447,
+    ];
+    for (j, idx) in [0, 2, 3, 5, 6, 8, 9].iter().enumerate() {
+        assert!(
+            (r[4 + j] - sorted[*idx] / 1000.0).abs() < 1e-12,
+            "{j}: {}",
+            r[4 + j]
+        );
+    }
+    // 00:30:20: nothing came back (8-token line): loss 10, everything else unknown.
+    let r = row(1_171_760_400);
+    assert_eq!(r[1], 10.0);
+    assert!(r[2..].iter().all(|v| v.is_nan()));
+}
+
+#[test]
+fn rrd_layout_is_smokepings() {
+    let dir = tempfile::tempdir().unwrap();
+    let rrd = dir.path().join("rrd");
+    backfill(&fixture("archive"), &rrd, &ARCHIVE_WINDOW);
+    let file = rrd.join("monitor_niit_edu_pk/www_carnet_hr_100_10.rrd");
+    let out = std::process::Command::new("rrdtool")
+        .arg("info")
+        .arg(&file)
+        .output()
+        .unwrap();
+    let info = String::from_utf8_lossy(&out.stdout);
+    let has = |line: &str| {
+        assert!(
+            info.lines().any(|l| l == line),
+            "missing `{line}` in\n{info}"
+        )
+    };
+    has("step = 1800");
+    let names: Vec<&str> = info
+        .lines()
+        .filter_map(|l| l.strip_prefix("ds[")?.split_once("].index = "))
+        .map(|(name, _)| name)
+        .collect();
+    let mut expected_names = vec!["uptime".to_string(), "loss".into(), "median".into()];
+    expected_names.extend((1..=10).map(|i| format!("ping{i}")));
+    for (i, name) in expected_names.iter().enumerate() {
+        has(&format!("ds[{name}].index = {i}"));
+        has(&format!("ds[{name}].type = \"GAUGE\""));
+        has(&format!("ds[{name}].minimal_heartbeat = 3600"));
+        has(&format!("ds[{name}].min = 0.0000000000e+00"));
+        let max = if name == "loss" {
+            "1.0000000000e+01"
+        } else {
+            "NaN"
+        };
+        has(&format!("ds[{name}].max = {max}"));
+    }
+    assert_eq!(names.len(), 13);
+    has("rra[0].cf = \"AVERAGE\"");
+    has("rra[0].rows = 5760");
+    has("rra[0].pdp_per_row = 1");
+    has("rra[0].xff = 5.0000000000e-01");
+    assert!(!info.contains("rra[1]"));
+    // The file starts one step before its first sample (00:30 on 2007-02-18).
+    let first = rrdtool_fetch(&file, 1_171_756_800 - 2 * STEP, 1_171_756_800);
+    let before: Vec<_> = first.iter().filter(|r| r.0 <= 1_171_756_800).collect();
+    assert!(!before.is_empty());
+    assert!(
+        before.iter().all(|r| r.1.iter().all(|v| v.is_nan())),
+        "{before:?}"
+    );
+}
+
+#[test]
+fn custom_layout_flags_change_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let rrd = dir.path().join("rrd");
+    let mut window = ARCHIVE_WINDOW.to_vec();
+    window.extend([
+        "--pings",
+        "5",
+        "--rra",
+        "AVERAGE:0.5:1:600",
+        "--rra",
+        "MAX:0.5:12:100",
+        "--monitor",
+        "monitor.niit.edu.pk",
+    ]);
+    let (code, stderr) = backfill(&fixture("archive"), &rrd, &window);
+    assert_eq!(code, 0, "{stderr}");
+    let file = rrd.join("monitor_niit_edu_pk/www_carnet_hr_100_5.rrd");
+    let out = std::process::Command::new("rrdtool")
+        .arg("info")
+        .arg(&file)
+        .output()
+        .unwrap();
+    let info = String::from_utf8_lossy(&out.stdout);
+    assert!(info.contains("ds[loss].max = 5.0000000000e+00"));
+    assert!(info.contains("ds[ping5].index = 7") && !info.contains("ping6"));
+    assert!(info.contains("rra[1].cf = \"MAX\"") && info.contains("rra[1].pdp_per_row = 12"));
+    let exp = expected(
+        &fixture("archive"),
+        END_2007_02_19 - 3 * 86_400,
+        END_2007_02_19,
+        5,
+    );
+    let exp: Expected = exp
+        .into_iter()
+        .filter(|(k, _)| k.starts_with("monitor.niit"))
+        .collect();
+    assert_matches_reference(
+        &rrd,
+        &exp,
+        &["monitor.niit.edu.pk"],
+        END_2007_02_19 - 3 * 86_400,
+        END_2007_02_19,
+    );
+}
+
+#[test]
+fn duplicate_lines_keep_the_first_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let rrd = dir.path().join("rrd");
+    // The HEP 2003 lines: two lines per key with the same timestamp; the first line wins.
+    let window = ["--end", "2003-04-02", "--days", "1"];
+    let (code, stderr) = backfill(&fixture("cases"), &rrd, &window);
+    assert_eq!(
+        code, 1,
+        "the corrupt .gz cases count as failed files: {stderr}"
+    );
+    assert!(stderr.contains("duplicates dropped"));
+    let file = rrd.join("143_108_30_100/stromboli_incor_usp_br_1000_10.rrd");
+    let rows = rrdtool_fetch(&file, 1_049_155_200, 1_049_157_000);
+    let r = &rows.iter().find(|r| r.0 == 1_049_157_000).unwrap().1;
+    // First line: RTTs 8 7 7 7 7 7 10 7 9 9 -> median 7 ms, max 10 ms (second line has 20 ms).
+    assert_eq!(r[2], 0.007);
+    assert_eq!(r[12], 0.010);
+}
+
+/// The file names of every RRD below `rrd`, with their `rrdtool fetch` text over a window.
+fn fetch_all(rrd: &Path, start: i64, end: i64) -> Vec<(String, String)> {
+    let mut files: Vec<PathBuf> = walkdir::WalkDir::new(rrd)
+        .into_iter()
+        .filter_map(|e| e.ok())
+        .map(|e| e.into_path())
+        .filter(|p| p.extension().is_some_and(|e| e == "rrd"))
+        .collect();
+    files.sort();
+    files
+        .iter()
+        .map(|f| {
+            let out = std::process::Command::new("rrdtool")
+                .args([
+                    "fetch",
+                    f.to_str().unwrap(),
+                    "AVERAGE",
+                    "-s",
+                    &start.to_string(),
+                    "-e",
+                    &end.to_string(),
+                ])
+                .output()
+                .unwrap();
+            (
+                f.strip_prefix(rrd).unwrap().display().to_string(),
+                String::from_utf8_lossy(&out.stdout).into_owned(),
+            )
+        })
+        .collect()
+}
+
+fn generate(out: &Path, days: u32, end: &str) {
+    let (code, _, stderr) = run(&[
+        "generate",
+        "--out",
+        out.to_str().unwrap(),
+        "--monitors",
+        "3",
+        "--remotes",
+        "5",
+        "--days",
+        &days.to_string(),
+        "--end",
+        end,
+        "--seed",
+        "11",
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+}
+
+#[test]
+fn daily_updates_over_a_growing_archive_equal_one_backfill() {
+    let dir = tempfile::tempdir().unwrap();
+    let full = dir.path().join("full");
+    generate(&full, 6, "2020-01-07");
+    let growing = dir.path().join("growing");
+    let daily = dir.path().join("daily");
+    let late_monitor = "pinger.mon01.example.edu";
+    for day in 1..=6 {
+        // Files of 2020-01-01 .. 2020-01-0<day> have arrived; the late monitor's files of days
+        // 2 and 3 arrive only with day 5 (collected days late).
+        for entry in walkdir::WalkDir::new(&full)
+            .into_iter()
+            .filter_map(|e| e.ok())
+        {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let Some(d) = name
+                .strip_prefix("ping-2020-01-0")
+                .and_then(|s| s[..1].parse::<u32>().ok())
+            else {
+                continue;
+            };
+            let is_late =
+                entry.path().to_string_lossy().contains(late_monitor) && (2..=3).contains(&d);
+            let arrived = if is_late { day >= 5 } else { d <= day };
+            let dest = growing.join(entry.path().strip_prefix(&full).unwrap());
+            if arrived && !dest.exists() {
+                std::fs::create_dir_all(dest.parent().unwrap()).unwrap();
+                std::fs::copy(entry.path(), &dest).unwrap();
+            }
+        }
+        let end = format!("2020-01-0{}", day + 1);
+        let (code, stderr) = update(&growing, &daily, &["--end", &end]);
+        assert_eq!(code, 0, "{stderr}");
+        if day == 5 {
+            // The late monitor's keys miss days 2 and 3: rebuilt from the raw window. Its 5th
+            // remote starts on day 4 (the generator's late path), so 8 of its 10 keys.
+            assert!(stderr.contains("22 appended, 8 rebuilt"), "{stderr}");
+        }
+    }
+    let once = dir.path().join("once");
+    let (code, stderr) = backfill(&full, &once, &["--end", "2020-01-07"]);
+    assert_eq!(code, 0, "{stderr}");
+    let (start, end) = (1_577_836_800 - 120 * 86_400, 1_578_355_200);
+    let a = fetch_all(&daily, start, end);
+    let b = fetch_all(&once, start, end);
+    assert_eq!(a.len(), 30);
+    assert_eq!(a, b);
+    assert_eq!(
+        std::fs::read_to_string(daily.join("srcdest.txt")).unwrap(),
+        std::fs::read_to_string(once.join("srcdest.txt")).unwrap()
+    );
+}
+
+#[test]
+fn update_after_backfill_or_twice_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let rrd = dir.path().join("rrd");
+    backfill(&fixture("archive"), &rrd, &ARCHIVE_WINDOW);
+    let before = fetch_all(&rrd, END_2007_02_19 - 4 * 86_400, END_2007_02_19);
+    let mtimes = |rrd: &Path| -> Vec<std::time::SystemTime> {
+        let mut v: Vec<_> = walkdir::WalkDir::new(rrd)
+            .into_iter()
+            .filter_map(|e| e.ok())
+            .filter(|e| e.path().extension().is_some_and(|x| x == "rrd"))
+            .map(|e| e.metadata().unwrap().modified().unwrap())
+            .collect();
+        v.sort();
+        v
+    };
+    let m0 = mtimes(&rrd);
+    for _ in 0..2 {
+        let (code, stderr) = update(&fixture("archive"), &rrd, &ARCHIVE_WINDOW);
+        assert_eq!(code, 0, "{stderr}");
+        assert!(
+            stderr.contains("0 created, 0 appended, 0 rebuilt, 20 unchanged, 0 failed"),
+            "{stderr}"
+        );
+    }
+    assert_eq!(mtimes(&rrd), m0);
+    assert_eq!(
+        fetch_all(&rrd, END_2007_02_19 - 4 * 86_400, END_2007_02_19),
+        before
+    );
+}
+
+#[test]
+fn a_second_run_is_refused_while_the_lock_is_held() {
+    let dir = tempfile::tempdir().unwrap();
+    let rrd = dir.path().join("rrd");
+    let _held = pinger_smokeping::lock::acquire(&rrd).unwrap();
+    let (code, stderr) = update(&fixture("archive"), &rrd, &ARCHIVE_WINDOW);
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("another run holds the lock (pid "),
+        "{stderr}"
+    );
+    assert!(!rrd.join("monitor_niit_edu_pk").exists());
+}
+
+#[test]
+fn a_corrupt_rrd_or_a_blocked_directory_fails_only_its_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    let rrd = dir.path().join("rrd");
+    backfill(&fixture("archive"), &rrd, &ARCHIVE_WINDOW);
+    let corrupt = rrd.join("monitor_niit_edu_pk/www_carnet_hr_100_10.rrd");
+    std::fs::write(&corrupt, b"garbage, not an RRD").unwrap();
+    // A file where a monitor's directory should be: nothing can be written below it.
+    std::fs::remove_dir_all(rrd.join("pinger_mon00_example_edu")).unwrap();
+    std::fs::write(rrd.join("pinger_mon00_example_edu"), b"in the way").unwrap();
+    let (code, stderr) = update(&fixture("archive"), &rrd, &ARCHIVE_WINDOW);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "key error: monitor.niit.edu.pk_www.carnet.hr_100_10: {}: ",
+            corrupt.display()
+        )),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("key error: pinger.mon00.example.edu_www.site000.example.org_100_10: "),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("0 created, 0 appended, 0 rebuilt, 11 unchanged, 9 failed"),
+        "{stderr}"
+    );
+    // The corrupt file is left for a person to look at; backfill rebuilds it.
+    assert_eq!(std::fs::read(&corrupt).unwrap(), b"garbage, not an RRD");
+    std::fs::remove_file(rrd.join("pinger_mon00_example_edu")).unwrap();
+    let (code, stderr) = backfill(&fixture("archive"), &rrd, &ARCHIVE_WINDOW);
+    assert_eq!(code, 0, "{stderr}");
+}
+
+#[test]
+fn a_killed_run_leaves_complete_files_and_the_next_run_repairs() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    generate(&data, 30, "2020-02-01");
+    let reference = dir.path().join("reference");
+    let (code, _) = backfill(&data, &reference, &["--end", "2020-02-01"]);
+    assert_eq!(code, 0);
+    let (start, end) = (1_580_515_200 - 120 * 86_400, 1_580_515_200);
+    let want = fetch_all(&reference, start, end);
+
+    let rrd = dir.path().join("rrd");
+    for delay_ms in [30, 80, 150] {
+        let mut child =
+            std::process::Command::new(assert_cmd::cargo::cargo_bin("pinger-smokeping"))
+                .args([
+                    "--quiet",
+                    "backfill",
+                    "--data",
+                    data.to_str().unwrap(),
+                    "--rrd",
+                    rrd.to_str().unwrap(),
+                ])
+                .args(["--end", "2020-02-01", "--threads", "1"])
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+        child.kill().unwrap();
+        child.wait().unwrap();
+        // Every file present is complete: the same as the reference's.
+        for (name, text) in fetch_all(&rrd, start, end) {
+            let reference = want.iter().find(|(n, _)| *n == name).unwrap();
+            assert_eq!(&text, &reference.1, "{name} after a kill at {delay_ms} ms");
+        }
+    }
+    let (code, stderr) = update(&data, &rrd, &["--end", "2020-02-01"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(fetch_all(&rrd, start, end), want);
+    let leftovers = walkdir::WalkDir::new(&rrd)
+        .into_iter()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".pinger-tmp"))
+        .count();
+    assert_eq!(leftovers, 0);
+}
+
+#[test]
+fn summary_json_has_the_figures() {
+    let dir = tempfile::tempdir().unwrap();
+    let rrd = dir.path().join("rrd");
+    let json = dir.path().join("summary.json");
+    let mut window = ARCHIVE_WINDOW.to_vec();
+    window.extend(["--summary-json", json.to_str().unwrap()]);
+    let (code, _) = backfill(&fixture("archive"), &rrd, &window);
+    assert_eq!(code, 0);
+    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    assert_eq!(v["command"], "backfill");
+    assert_eq!(v["read"]["keys"], 20);
+    assert_eq!(v["read"]["rejected"]["odd per-ping part"]["count"], 2);
+    assert_eq!(v["write"]["created"], 20);
+    assert_eq!(v["write"]["samples_written"], v["read"]["samples"]);
+}
+
+/// SmokePing's own CGI must draw our files. Skips (saying so) only without smokeping;
+/// `make test` installs it.
+#[test]
+fn smokeping_cgi_draws_a_fixture_rrd() {
+    let cgi = Path::new("/usr/share/smokeping/smokeping.cgi");
+    if !cgi.exists() {
+        eprintln!("SKIPPED: {} is not installed", cgi.display());
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let rrd = dir.path().join("rrd");
+    let (code, _) = backfill(&fixture("archive"), &rrd, &ARCHIVE_WINDOW);
+    assert_eq!(code, 0);
+    for sub in ["cache", "var", "pages"] {
+        std::fs::create_dir_all(dir.path().join(sub)).unwrap();
+    }
+    let d = dir.path().display();
+    let config = format!(
+        "*** General ***\nowner = PingER test\ncontact = nobody@example.org\n\
+         cgiurl = http://localhost/cgi-bin/smokeping.cgi\nimgcache = {d}/cache\nimgurl = cache\n\
+         datadir = {d}/rrd\npiddir = {d}/var\nsmokemail = /etc/smokeping/smokemail\n\
+         tmail = /etc/smokeping/tmail\npagedir = {d}/pages\n\n\
+         *** Database ***\nstep = 1800\npings = 10\nAVERAGE 0.5 1 5760\n\n\
+         *** Presentation ***\ntemplate = /etc/smokeping/basepage.html\n\
+         + overview\nwidth = 600\nheight = 50\nrange = 10h\n\
+         + detail\nwidth = 600\nheight = 200\nunison_tolerance = 2\n\"Last 10 Days\" 10d\n\n\
+         *** Probes ***\n+ FPing\nbinary = /usr/bin/fping\n\n\
+         *** Targets ***\nprobe = FPing\nmenu = Top\ntitle = PingER\n\n\
+         + monitor_niit_edu_pk\nmenu = monitor.niit.edu.pk\ntitle = monitor.niit.edu.pk\n\n\
+         ++ www_niit_edu_pk_1000_10\nmenu = www.niit.edu.pk 1000\n\
+         title = monitor.niit.edu.pk to www.niit.edu.pk, 1000 bytes\nhost = www.niit.edu.pk\n"
+    );
+    let config_path = dir.path().join("config");
+    std::fs::write(&config_path, config).unwrap();
+    let out = std::process::Command::new(cgi)
+        .arg(&config_path)
+        .current_dir(dir.path())
+        .env("REQUEST_METHOD", "GET")
+        .env(
+            "QUERY_STRING",
+            "target=monitor_niit_edu_pk.www_niit_edu_pk_1000_10;displaymode=a;start=1171584000;end=1171843200",
+        )
+        .env("GATEWAY_INTERFACE", "CGI/1.1")
+        .env("SERVER_SOFTWARE", "x")
+        .output()
+        .unwrap();
+    let head = String::from_utf8_lossy(&out.stdout[..out.stdout.len().min(200)]).into_owned();
+    assert!(
+        head.starts_with("Content-Type: image/png"),
+        "{head}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let png_at = out
+        .stdout
+        .windows(4)
+        .position(|w| w == b"\x89PNG")
+        .expect("a PNG follows the header");
+    assert!(
+        out.stdout.len() - png_at > 5000,
+        "the graph is a real image"
+    );
+}
