@@ -78,7 +78,7 @@ fn run_scan(args: &ScanArgs, quiet: bool) -> Result<Status> {
     let selection = selection(&args.input)?;
     let collection = collect::collect(&selection, quiet);
     let mut text = Vec::new();
-    scan::write_listing(&mut text, &collection.series, args.format)?;
+    scan::write_listing(&mut text, &collection, args.format)?;
     match &args.output {
         Some(path) => write_file_atomically(path, &text)?,
         None => std::io::stdout().lock().write_all(&text)?,
@@ -140,7 +140,7 @@ fn run_write(args: &WriteArgs, mode: Mode, quiet: bool) -> Result<Status> {
     }
 
     let collection = collect::collect(&selection, quiet);
-    let (outcomes, write_stats) = convert::convert(&collection.series, &target, mode, quiet);
+    let (outcomes, write_stats) = convert::convert(&collection, &target, mode, quiet);
     let written: Vec<&Key> = outcomes
         .iter()
         .filter(|o| o.result.is_ok())

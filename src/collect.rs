@@ -145,131 +145,207 @@ impl ReadStats {
     }
 }
 
-/// The result of reading a window: the series, the files that failed, and the counts.
+/// The result of reading a window: per key, the chosen line of every slot (the values stay in
+/// the per-file buffers they were computed into, so nothing is copied per key until a key's
+/// [`Series`] is asked for), the files that failed, and the counts.
 #[derive(Debug, Default)]
 pub struct Collection {
-    /// One series per key, sorted by key.
-    pub series: Vec<Series>,
+    keys: Vec<KeySamples>,
+    files: Vec<FileSamples>,
+    step: i64,
+    pings: u32,
     /// Files and directories that could not be (fully) read.
     pub errors: Vec<ArchiveError>,
     /// Counts for the summary.
     pub stats: ReadStats,
 }
 
-/// One candidate line for a slot, before the dedupe.
+/// First slot, last slot and number of samples of one key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Span {
+    /// First slot end.
+    pub first: i64,
+    /// Last slot end.
+    pub last: i64,
+    /// Samples.
+    pub samples: usize,
+}
+
+impl Collection {
+    /// Number of keys.
+    pub fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    /// Whether no key was found.
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+
+    /// The keys, sorted.
+    pub fn keys(&self) -> impl Iterator<Item = &Key> {
+        self.keys.iter().map(|k| &k.key)
+    }
+
+    /// The i-th key's first and last slot and sample count.
+    pub fn span(&self, i: usize) -> Span {
+        let picks = &self.keys[i].picks;
+        let slot = |p: &Pick| slot_end(self.candidate(p).time, self.step);
+        Span {
+            first: slot(&picks[0]),
+            last: slot(&picks[picks.len() - 1]),
+            samples: picks.len(),
+        }
+    }
+
+    /// The i-th key's samples, copied out of the file buffers.
+    pub fn series(&self, i: usize) -> Series {
+        let k = &self.keys[i];
+        let stride = 1 + self.pings as usize;
+        let mut series = Series {
+            key: k.key.clone(),
+            slots: Vec::with_capacity(k.picks.len()),
+            losses: Vec::with_capacity(k.picks.len()),
+            values: Vec::with_capacity(k.picks.len() * stride),
+        };
+        for p in &k.picks {
+            let c = self.candidate(p);
+            series.slots.push(slot_end(c.time, self.step));
+            series.losses.push(c.loss);
+            let from = c.offset as usize;
+            series
+                .values
+                .extend_from_slice(&self.files[p.file as usize].values[from..from + stride]);
+        }
+        series
+    }
+
+    /// Every key's series (for tests and small archives; large runs go key by key).
+    pub fn all_series(&self) -> Vec<Series> {
+        (0..self.len()).map(|i| self.series(i)).collect()
+    }
+
+    fn candidate(&self, p: &Pick) -> &Candidate {
+        &self.files[p.file as usize].candidates[p.candidate as usize]
+    }
+}
+
+/// One key's chosen lines, one per slot, in slot order.
+#[derive(Debug)]
+struct KeySamples {
+    key: Key,
+    picks: Vec<Pick>,
+}
+
+/// Where a candidate line lives: file index and position in that file's candidates.
+#[derive(Debug, Clone, Copy)]
+struct Pick {
+    file: u32,
+    candidate: u32,
+}
+
+/// One accepted line in the window, before the dedupe.
 #[derive(Debug, Clone, Copy)]
 struct Candidate {
-    slot: i64,
     time: i64,
-    file: u32,
     line: u32,
-    loss: u16,
-    /// Offset of its `1 + N` values in the owning arena.
+    /// File-local key index.
+    key: u32,
+    /// Offset of its `1 + N` values in the file's buffer.
     offset: u32,
+    loss: u16,
 }
 
 /// Samples of one file, keyed by a file-local key index.
-#[derive(Default)]
+#[derive(Debug, Default)]
 struct FileSamples {
     keys: Vec<Key>,
-    candidates: Vec<(u32, Candidate)>,
+    candidates: Vec<Candidate>,
     values: Vec<Micros>,
     stats: ReadStats,
     errors: Vec<ArchiveError>,
 }
 
-/// Reads every file of the selection and returns one series per key.
+/// Reads every file of the selection and groups the samples per key.
 pub fn collect(selection: &Selection, quiet: bool) -> Collection {
     let started = Instant::now();
     let listing = archive::list_files(&selection.data, &selection.window);
     let bar = progress::bar(listing.files.len() as u64, "reading", quiet);
-    let per_file: Vec<FileSamples> = listing
+    let mut files: Vec<FileSamples> = listing
         .files
         .par_iter()
-        .enumerate()
-        .map(|(i, path)| {
-            let samples = sample_file(selection, i as u32, path);
+        .map(|path| {
+            let samples = sample_file(selection, path);
             bar.inc(1);
             samples
         })
         .collect();
     bar.finish_and_clear();
 
-    let mut collection = Collection {
-        errors: listing.errors,
-        ..Collection::default()
+    let mut stats = ReadStats {
+        files_outside_window: listing.skipped_by_date,
+        files_failed: listing.errors.len(),
+        ..ReadStats::default()
     };
-    collection.stats.files_outside_window = listing.skipped_by_date;
-    collection.stats.files_failed = collection.errors.len();
-    let stride = 1 + selection.pings as usize;
-
-    // Merge in path order so each key's candidates keep file order.
+    let mut errors = listing.errors;
+    // Group candidates per key in path order (the tie-break order).
     let mut index: HashMap<Key, usize> = HashMap::new();
-    let mut groups: Vec<(Key, Vec<Candidate>, Vec<Micros>)> = Vec::new();
-    for file in per_file {
-        collection.stats.add(file.stats);
-        collection.errors.extend(file.errors);
-        let global: Vec<usize> = file
-            .keys
+    let mut keys: Vec<KeySamples> = Vec::new();
+    for (f, file) in files.iter_mut().enumerate() {
+        stats.add(std::mem::take(&mut file.stats));
+        errors.append(&mut file.errors);
+        let global: Vec<usize> = std::mem::take(&mut file.keys)
             .into_iter()
             .map(|key| {
-                let next = groups.len();
-                let g = *index.entry(key.clone()).or_insert(next);
-                if g == next {
-                    groups.push((key, Vec::new(), Vec::new()));
-                }
-                g
+                let next = keys.len();
+                *index.entry(key.clone()).or_insert_with(|| {
+                    keys.push(KeySamples {
+                        key,
+                        picks: Vec::new(),
+                    });
+                    next
+                })
             })
             .collect();
-        for (local, mut c) in file.candidates {
-            let (_, candidates, values) = &mut groups[global[local as usize]];
-            let from = c.offset as usize;
-            c.offset = values.len() as u32;
-            values.extend_from_slice(&file.values[from..from + stride]);
-            candidates.push(c);
+        for (c, candidate) in file.candidates.iter().enumerate() {
+            keys[global[candidate.key as usize]].picks.push(Pick {
+                file: f as u32,
+                candidate: c as u32,
+            });
         }
     }
+    drop(index);
 
-    let mut series: Vec<Series> = groups
-        .into_par_iter()
-        .map(|(key, candidates, values)| dedupe(key, candidates, &values, stride))
-        .collect();
-    series.sort_by(|a, b| a.key.cmp(&b.key));
-    let kept: u64 = series.iter().map(|s| s.len() as u64).sum();
-    let candidates = collection.stats.lines_parsed
-        - collection.stats.lines_outside_window
-        - collection.stats.lines_filtered;
-    collection.stats.duplicates = candidates - kept;
-    collection.stats.samples = kept;
-    collection.stats.keys = series.len();
-    collection.stats.seconds = started.elapsed().as_secs_f64();
-    collection.series = series;
-    collection
-}
+    // Keep one line per slot: smallest time, then earliest file, then earliest line.
+    let step = selection.window.step;
+    keys.par_iter_mut().for_each(|k| {
+        let order = |p: &Pick| {
+            let c = &files[p.file as usize].candidates[p.candidate as usize];
+            (slot_end(c.time, step), c.time, p.file, c.line)
+        };
+        k.picks.sort_unstable_by_key(order);
+        k.picks.dedup_by_key(|p| order(p).0);
+    });
+    keys.sort_unstable_by(|a, b| a.key.cmp(&b.key));
 
-/// Keeps one candidate per slot: smallest time, then earliest file, then earliest line.
-fn dedupe(key: Key, mut candidates: Vec<Candidate>, values: &[Micros], stride: usize) -> Series {
-    candidates.sort_unstable_by_key(|c| (c.slot, c.time, c.file, c.line));
-    candidates.dedup_by_key(|c| c.slot);
-    let mut series = Series {
-        key,
-        slots: Vec::with_capacity(candidates.len()),
-        losses: Vec::with_capacity(candidates.len()),
-        values: Vec::with_capacity(candidates.len() * stride),
-    };
-    for c in candidates {
-        series.slots.push(c.slot);
-        series.losses.push(c.loss);
-        let from = c.offset as usize;
-        series
-            .values
-            .extend_from_slice(&values[from..from + stride]);
+    let kept: u64 = keys.iter().map(|k| k.picks.len() as u64).sum();
+    let candidates: u64 = files.iter().map(|f| f.candidates.len() as u64).sum();
+    stats.duplicates = candidates - kept;
+    stats.samples = kept;
+    stats.keys = keys.len();
+    stats.seconds = started.elapsed().as_secs_f64();
+    Collection {
+        keys,
+        files,
+        step,
+        pings: selection.pings,
+        errors,
+        stats,
     }
-    series
 }
 
 /// Reads, parses and samples one file.
-fn sample_file(selection: &Selection, file_index: u32, path: &Path) -> FileSamples {
+fn sample_file(selection: &Selection, path: &Path) -> FileSamples {
     let mut out = FileSamples::default();
     let contents = match archive::read_file(path) {
         Ok(contents) => contents,
@@ -344,17 +420,13 @@ fn sample_file(selection: &Selection, file_index: u32, path: &Path) -> FileSampl
         };
         let offset = out.values.len() as u32;
         let loss = sampler.push(&record, &mut out.values) as u16;
-        out.candidates.push((
-            key_index,
-            Candidate {
-                slot: slot_end(record.time, window.step),
-                time: record.time,
-                file: file_index,
-                line: line_no,
-                loss,
-                offset,
-            },
-        ));
+        out.candidates.push(Candidate {
+            time: record.time,
+            line: line_no,
+            key: key_index,
+            offset,
+            loss,
+        });
     }
     out
 }

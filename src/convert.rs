@@ -6,7 +6,7 @@
 //! processed in parallel; each file is owned by exactly one worker (librrd's locks are per
 //! process, not per thread).
 
-use crate::collect::Series;
+use crate::collect::{Collection, Series};
 use crate::key::Key;
 use crate::progress;
 use crate::sample::UNKNOWN;
@@ -80,19 +80,21 @@ pub struct WriteStats {
     pub seconds: f64,
 }
 
-/// Writes the RRD of every series; returns one outcome per series, in input order.
+/// Writes the RRD of every key; returns one outcome per key, in key order.
 pub fn convert(
-    series: &[Series],
+    collection: &Collection,
     target: &Target,
     mode: Mode,
     quiet: bool,
 ) -> (Vec<Outcome>, WriteStats) {
     let started = Instant::now();
-    let collisions = find_collisions(series, &target.rrd_dir);
-    let bar = progress::bar(series.len() as u64, "writing", quiet);
-    let outcomes: Vec<Outcome> = series
-        .par_iter()
-        .map(|s| {
+    let collisions = find_collisions(collection.keys(), &target.rrd_dir);
+    let bar = progress::bar(collection.len() as u64, "writing", quiet);
+    let outcomes: Vec<Outcome> = (0..collection.len())
+        .into_par_iter()
+        .map(|i| {
+            // One key's samples at a time per worker: memory follows the keys in flight.
+            let s = collection.series(i);
             let result = match collisions.get(&s.key) {
                 Some(other) => Err(format!(
                     "{}: keys {} and {} map to the same file",
@@ -100,16 +102,13 @@ pub fn convert(
                     s.key,
                     other
                 )),
-                None => write_series(s, target, mode).map_err(|e| e.to_string()),
+                None => write_series(&s, target, mode).map_err(|e| e.to_string()),
             };
             bar.inc(1);
             if let Err(message) = &result {
                 bar.suspend(|| eprintln!("error: {}: {message}", s.key));
             }
-            Outcome {
-                key: s.key.clone(),
-                result,
-            }
+            Outcome { key: s.key, result }
         })
         .collect();
     bar.finish_and_clear();
@@ -134,13 +133,13 @@ pub fn convert(
 }
 
 /// Keys whose file names collide, each mapped to the other key.
-fn find_collisions(series: &[Series], rrd_dir: &Path) -> HashMap<Key, Key> {
+fn find_collisions<'a>(keys: impl Iterator<Item = &'a Key>, rrd_dir: &Path) -> HashMap<Key, Key> {
     let mut by_path: HashMap<PathBuf, &Key> = HashMap::new();
     let mut collisions = HashMap::new();
-    for s in series {
-        if let Some(other) = by_path.insert(s.key.rrd_path(rrd_dir), &s.key) {
-            collisions.insert(s.key.clone(), other.clone());
-            collisions.insert(other.clone(), s.key.clone());
+    for key in keys {
+        if let Some(other) = by_path.insert(key.rrd_path(rrd_dir), key) {
+            collisions.insert(key.clone(), other.clone());
+            collisions.insert(other.clone(), key.clone());
         }
     }
     collisions

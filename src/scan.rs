@@ -1,7 +1,7 @@
 //! The key list: `srcdest.txt` in the original tool's format, and per-key listings
 //! (human, JSON, CSV) with first and last sample times, like perfSONAR's endpoint listing.
 
-use crate::collect::Series;
+use crate::collect::Collection;
 use crate::window::format_time;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -63,26 +63,29 @@ pub fn write_srcdest<'a>(
     Ok(())
 }
 
-/// Writes the listing of `series` in `format`.
+/// Writes the listing of every key of `collection` in `format`.
 pub fn write_listing(
     out: &mut impl Write,
-    series: &[Series],
+    collection: &Collection,
     format: ListFormat,
 ) -> io::Result<()> {
     if format == ListFormat::Srcdest {
-        return write_srcdest(out, series.iter().map(|s| &s.key));
+        return write_srcdest(out, collection.keys());
     }
-    let entries: Vec<Entry> = series
-        .iter()
-        .filter(|s| !s.is_empty())
-        .map(|s| Entry {
-            key: s.key.to_string(),
-            monitor: s.key.monitor.clone(),
-            remote: s.key.remote.clone(),
-            bytes: s.key.bytes,
-            first: format_time(s.slots[0]),
-            last: format_time(s.slots[s.len() - 1]),
-            samples: s.len(),
+    let entries: Vec<Entry> = collection
+        .keys()
+        .enumerate()
+        .map(|(i, key)| {
+            let span = collection.span(i);
+            Entry {
+                key: key.to_string(),
+                monitor: key.monitor.clone(),
+                remote: key.remote.clone(),
+                bytes: key.bytes,
+                first: format_time(span.first),
+                last: format_time(span.last),
+                samples: span.samples,
+            }
         })
         .collect();
     match format {
