@@ -13,7 +13,6 @@ use crate::window::Window;
 use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
-use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -402,8 +401,8 @@ fn sample_file(selection: &Selection, path: &Path) -> FileSamples {
         lookup.push_str(record.monitor);
         lookup.push(' ');
         lookup.push_str(record.remote);
-        // Writing into a reused String does not allocate.
-        let _ = write!(lookup, " {}", record.bytes);
+        lookup.push(' ');
+        lookup.push_str(itoa::Buffer::new().format(record.bytes));
         let key_index = match local.get(lookup.as_str()) {
             Some(&i) => i,
             None => {

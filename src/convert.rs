@@ -278,8 +278,12 @@ pub fn format_updates(
             batch.push(&text);
         }
         let sample = series.sample(i);
+        let mut ints = itoa::Buffer::new();
         text.clear();
-        let _ = write!(text, "{t}:U:{}:", sample.loss);
+        text.extend_from_slice(ints.format(t).as_bytes());
+        text.extend_from_slice(b":U:");
+        text.extend_from_slice(ints.format(sample.loss).as_bytes());
+        text.push(b':');
         push_seconds(&mut text, sample.median);
         for &p in sample.pings {
             text.push(b':');
@@ -299,12 +303,19 @@ pub fn push_seconds(out: &mut Vec<u8>, micros: u32) {
         out.push(b'U');
         return;
     }
-    let _ = write!(out, "{}", micros / 1_000_000);
-    let frac = micros % 1_000_000;
+    let mut ints = itoa::Buffer::new();
+    out.extend_from_slice(ints.format(micros / 1_000_000).as_bytes());
+    let mut frac = micros % 1_000_000;
     if frac != 0 {
-        let digits = format!("{frac:06}");
+        // Six digits, trailing zeros dropped.
+        let mut digits = [b'0'; 6];
+        for d in digits.iter_mut().rev() {
+            *d = b'0' + (frac % 10) as u8;
+            frac /= 10;
+        }
+        let len = 6 - digits.iter().rev().take_while(|&&d| d == b'0').count();
         out.push(b'.');
-        out.extend_from_slice(digits.trim_end_matches('0').as_bytes());
+        out.extend_from_slice(&digits[..len]);
     }
 }
 
