@@ -2,12 +2,13 @@
 
 use crate::cli::{Cli, Command, GenerateArgs, InputArgs, ScanArgs, WriteArgs};
 use crate::collect::{self, Selection};
-use crate::convert::{self, Mode, Target, TEMP_SUFFIX};
+use crate::convert::{self, Action, Mode, Target, TEMP_SUFFIX};
 use crate::generate::{self, Plan};
 use crate::key::{Filter, Key};
 use crate::lock;
 use crate::report::{self, RunSummary};
 use crate::scan;
+use crate::state::{self, RunState};
 use crate::store::{Layout, Rra};
 use crate::window::{parse_time, Window};
 use anyhow::{bail, Context, Result};
@@ -34,8 +35,8 @@ pub fn run(cli: Cli) -> Result<Status> {
     }
     match cli.command {
         Command::Scan(args) => run_scan(&args, cli.quiet),
-        Command::Backfill(args) => run_write(&args, Mode::Backfill, cli.quiet),
-        Command::Update(args) => run_write(&args, Mode::Update, cli.quiet),
+        Command::Backfill(args) => run_write(&args, true, cli.quiet),
+        Command::Update(args) => run_write(&args, false, cli.quiet),
         Command::Generate(args) => run_generate(&args),
     }
 }
@@ -69,7 +70,9 @@ pub fn selection(input: &InputArgs) -> Result<Selection> {
             remotes: input.remotes.clone(),
             bytes: input.bytes.clone(),
             shard,
+            keys: None,
         },
+        since: None,
     })
 }
 
@@ -87,6 +90,7 @@ fn run_scan(args: &ScanArgs, quiet: bool) -> Result<Status> {
         command: "scan",
         read: &collection.stats,
         file_errors: report::file_errors(&collection.errors),
+        rebuild_read: None,
         write: None,
         key_errors: Vec::new(),
         seconds: started.elapsed().as_secs_f64(),
@@ -120,14 +124,10 @@ pub fn layout(args: &WriteArgs) -> Result<Layout> {
     })
 }
 
-fn run_write(args: &WriteArgs, mode: Mode, quiet: bool) -> Result<Status> {
+fn run_write(args: &WriteArgs, backfill: bool, quiet: bool) -> Result<Status> {
     let started = Instant::now();
-    let command = if mode == Mode::Backfill {
-        "backfill"
-    } else {
-        "update"
-    };
-    let selection = selection(&args.input)?;
+    let command = if backfill { "backfill" } else { "update" };
+    let mut selection = selection(&args.input)?;
     let target = Target {
         rrd_dir: args.rrd.clone(),
         layout: layout(args)?,
@@ -139,8 +139,36 @@ fn run_write(args: &WriteArgs, mode: Mode, quiet: bool) -> Result<Status> {
         eprintln!("{command}: removed {leftovers} temporary files left by an interrupted run");
     }
 
-    let collection = collect::collect(&selection, quiet);
-    let (outcomes, write_stats) = convert::convert(&collection, &target, mode, quiet);
+    // The nightly fast path: read only what changed since the last complete run; keys that
+    // then need the whole window (new files, late data) get a second, filtered read.
+    let listed_at = state::now();
+    if !backfill {
+        selection.since = state::since(&args.rrd, &selection);
+    }
+    let mode = match (backfill, selection.since.is_some()) {
+        (true, _) => Mode::Backfill,
+        (false, partial) => Mode::Update { partial },
+    };
+    let mut collection = collect::collect(&selection, quiet);
+    let (mut outcomes, mut write_stats) = convert::convert(&collection, &target, mode, quiet);
+    let mut rebuild_read = None;
+    if write_stats.deferred > 0 {
+        let keys = outcomes
+            .iter()
+            .filter(|o| matches!(o.result, Ok((Action::Deferred, _))))
+            .map(|o| (o.key.monitor.clone(), o.key.remote.clone(), o.key.bytes))
+            .collect();
+        let mut whole = selection.clone();
+        whole.since = None;
+        whole.filter.keys = Some(keys);
+        let rest = collect::collect(&whole, quiet);
+        let (more, more_stats) = convert::convert(&rest, &target, Mode::Backfill, quiet);
+        outcomes.retain(|o| !matches!(o.result, Ok((Action::Deferred, _))));
+        outcomes.extend(more);
+        write_stats.absorb(&more_stats);
+        collection.errors.extend(rest.errors);
+        rebuild_read = Some(rest.stats);
+    }
     let written: Vec<&Key> = outcomes
         .iter()
         .filter(|o| o.result.is_ok())
@@ -152,9 +180,20 @@ fn run_write(args: &WriteArgs, mode: Mode, quiet: bool) -> Result<Status> {
         .iter()
         .filter_map(|o| o.result.as_ref().err().map(|e| format!("{}: {e}", o.key)))
         .collect();
+    let failed = !collection.errors.is_empty() || write_stats.failed > 0;
+    let run = RunState {
+        started: listed_at,
+        end: selection.window.end,
+        selection: state::signature(&selection),
+        complete: !failed,
+    };
+    state::save(&args.rrd, &run)
+        .with_context(|| format!("{}: cannot write the run state", args.rrd.display()))?;
+
     let summary = RunSummary {
         command,
         read: &collection.stats,
+        rebuild_read: rebuild_read.as_ref(),
         file_errors: report::file_errors(&collection.errors),
         write: Some(&write_stats),
         key_errors,
@@ -165,7 +204,6 @@ fn run_write(args: &WriteArgs, mode: Mode, quiet: bool) -> Result<Status> {
         let json = serde_json::to_vec_pretty(&summary)?;
         write_file_atomically(path, &json)?;
     }
-    let failed = !collection.errors.is_empty() || write_stats.failed > 0;
     Ok(if failed {
         Status::SomeFailed
     } else {

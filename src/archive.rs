@@ -4,11 +4,12 @@
 //! Never decides what a line means: that is `parse`. A file that cannot be read is an
 //! [`ArchiveError`] naming the path; the caller reports it and goes on with the others.
 
-use crate::window::Window;
+use crate::window::{Window, MARGIN};
 use chrono::NaiveDate;
 use flate2::read::MultiGzDecoder;
 use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::time::SystemTime;
 use thiserror::Error;
 use walkdir::WalkDir;
 
@@ -49,12 +50,25 @@ pub struct Listing {
     pub files: Vec<PathBuf>,
     /// Text files left out because their name dates lie outside the window.
     pub skipped_by_date: usize,
+    /// Files left out because an earlier run read them and they have not changed since.
+    pub unchanged: usize,
     /// Entries that could not be listed.
     pub errors: Vec<ArchiveError>,
 }
 
-/// Lists the `*.txt` and `*.txt.gz` files under `root` that may hold lines of `window`.
-pub fn list_files(root: &Path, window: &Window) -> Listing {
+/// What an earlier complete run read: files not modified since it started and dated before
+/// its window end (less the margin) hold nothing it did not see.
+#[derive(Debug, Clone, Copy)]
+pub struct Since {
+    /// When the earlier run started listing files (less a safety margin).
+    pub modified_after: SystemTime,
+    /// The earlier run's window end.
+    pub after_end: i64,
+}
+
+/// Lists the `*.txt` and `*.txt.gz` files under `root` that may hold lines of `window`
+/// (and, with `since`, that may hold lines an earlier run did not see).
+pub fn list_files(root: &Path, window: &Window, since: Option<&Since>) -> Listing {
     let mut listing = Listing::default();
     for entry in WalkDir::new(root).follow_links(true) {
         let entry = match entry {
@@ -77,10 +91,21 @@ pub fn list_files(root: &Path, window: &Window) -> Listing {
         if !(name.ends_with(".txt") || name.ends_with(".txt.gz")) {
             continue;
         }
-        match name_dates(name) {
-            Some((from, to)) if !window.may_overlap(from, to) => listing.skipped_by_date += 1,
-            _ => listing.files.push(entry.into_path()),
+        let dates = name_dates(name);
+        if dates.is_some_and(|(from, to)| !window.may_overlap(from, to)) {
+            listing.skipped_by_date += 1;
+            continue;
         }
+        if let Some(since) = since {
+            let modified = entry.metadata().ok().and_then(|m| m.modified().ok());
+            let seen = modified.is_some_and(|m| m < since.modified_after)
+                && dates.is_some_and(|(_, to)| to + MARGIN <= since.after_end);
+            if seen {
+                listing.unchanged += 1;
+                continue;
+            }
+        }
+        listing.files.push(entry.into_path());
     }
     listing.files.sort();
     listing

@@ -24,7 +24,11 @@ pub enum Mode {
     /// Build every key's file from the window.
     Backfill,
     /// Append samples newer than each file's last update; rebuild on late data.
-    Update,
+    Update {
+        /// The samples come from the changed files only: a key that needs building (no
+        /// file yet, or late data) is [`Action::Deferred`] to a read of the whole window.
+        partial: bool,
+    },
 }
 
 /// How to write.
@@ -50,6 +54,8 @@ pub enum Action {
     Rebuilt,
     /// Nothing new: the file was not touched.
     Unchanged,
+    /// Needs the whole window to be built (incremental update only); not touched yet.
+    Deferred,
 }
 
 /// One key's result.
@@ -74,10 +80,27 @@ pub struct WriteStats {
     pub unchanged: usize,
     /// Keys that failed.
     pub failed: usize,
+    /// Keys left for a read of the whole window (incremental update).
+    #[serde(skip)]
+    pub deferred: usize,
     /// Samples written (all-unknown gap markers not counted).
     pub samples_written: u64,
     /// Seconds spent writing.
     pub seconds: f64,
+}
+
+impl WriteStats {
+    /// Adds a second pass's figures (the rebuild of deferred keys) to these.
+    pub fn absorb(&mut self, other: &WriteStats) {
+        self.created += other.created;
+        self.appended += other.appended;
+        self.rebuilt += other.rebuilt;
+        self.unchanged += other.unchanged;
+        self.failed += other.failed;
+        self.samples_written += other.samples_written;
+        self.seconds += other.seconds;
+        self.deferred = 0;
+    }
 }
 
 /// Writes the RRD of every key; returns one outcome per key, in key order.
@@ -123,6 +146,7 @@ pub fn convert(
                     Action::Appended => stats.appended += 1,
                     Action::Rebuilt => stats.rebuilt += 1,
                     Action::Unchanged => stats.unchanged += 1,
+                    Action::Deferred => stats.deferred += 1,
                 }
             }
             Err(_) => stats.failed += 1,
@@ -148,6 +172,10 @@ fn find_collisions<'a>(keys: impl Iterator<Item = &'a Key>, rrd_dir: &Path) -> H
 fn write_series(series: &Series, target: &Target, mode: Mode) -> Result<(Action, u64), StoreError> {
     let path = series.key.rrd_path(&target.rrd_dir);
     let exists = path.exists();
+    let partial = mode == Mode::Update { partial: true };
+    if partial && !exists {
+        return Ok((Action::Deferred, 0));
+    }
     if mode == Mode::Backfill || !exists {
         let written = build(series, &path, target)?;
         let action = if exists {
@@ -159,6 +187,9 @@ fn write_series(series: &Series, target: &Target, mode: Mode) -> Result<(Action,
     }
     let last = store::last_update(&path)?;
     if misses_late_data(series, &path, last, &target.layout)? {
+        if partial {
+            return Ok((Action::Deferred, 0));
+        }
         return Ok((Action::Rebuilt, build(series, &path, target)?));
     }
     let from = series.first_after(last);

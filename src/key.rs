@@ -75,6 +75,8 @@ pub struct Filter {
     pub bytes: Vec<u32>,
     /// Only monitors hashing to shard `index` of `count` (see [`shard_of`]).
     pub shard: Option<(u32, u32)>,
+    /// Only these (monitor, remote, bytes), when set.
+    pub keys: Option<std::collections::HashSet<(String, String, u32)>>,
 }
 
 impl Filter {
@@ -86,6 +88,10 @@ impl Filter {
             && self
                 .shard
                 .is_none_or(|(index, count)| shard_of(monitor, count) == index)
+            && self
+                .keys
+                .as_ref()
+                .is_none_or(|keys| keys.contains(&(monitor.to_string(), remote.to_string(), bytes)))
     }
 }
 

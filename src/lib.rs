@@ -21,5 +21,6 @@ pub mod progress;
 pub mod report;
 pub mod sample;
 pub mod scan;
+pub mod state;
 pub mod store;
 pub mod window;

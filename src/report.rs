@@ -13,6 +13,9 @@ pub struct RunSummary<'a> {
     pub command: &'a str,
     /// Reading figures.
     pub read: &'a ReadStats,
+    /// The second, whole-window read for keys an incremental update had to rebuild.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rebuild_read: Option<&'a ReadStats>,
     /// Files that failed, as `path: reason`.
     pub file_errors: Vec<String>,
     /// Writing figures (backfill and update).
@@ -30,12 +33,13 @@ pub fn print(out: &mut impl Write, s: &RunSummary<'_>) -> std::io::Result<()> {
     let mb = r.bytes_read as f64 / 1e6;
     writeln!(
         out,
-        "{}: {} files read ({} failed, {} left out by the date in their name), \
-         {:.1} MB in {:.2} s ({:.0} MB/s)",
+        "{}: {} files read ({} failed, {} left out by the date in their name, {} unchanged \
+         since the last run), {:.1} MB in {:.2} s ({:.0} MB/s)",
         s.command,
         r.files_read,
         r.files_failed,
         r.files_outside_window,
+        r.files_unchanged,
         mb,
         r.seconds,
         if r.seconds > 0.0 { mb / r.seconds } else { 0.0 }
@@ -57,6 +61,17 @@ pub fn print(out: &mut impl Write, s: &RunSummary<'_>) -> std::io::Result<()> {
         for example in &count.examples {
             writeln!(out, "    {example}")?;
         }
+    }
+    if let Some(w) = s.rebuild_read {
+        writeln!(
+            out,
+            "  whole-window read for {} keys to rebuild (new files or late data): {} files, \
+             {:.1} MB in {:.2} s",
+            w.keys,
+            w.files_read,
+            w.bytes_read as f64 / 1e6,
+            w.seconds
+        )?;
     }
     for e in &s.file_errors {
         writeln!(out, "  file error: {e}")?;

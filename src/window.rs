@@ -4,6 +4,10 @@
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 
+/// How far a record may sit from the file its name dates: two days (the neighbouring day's
+/// or month's file, with room for clocks and late collection).
+pub const MARGIN: i64 = 2 * 86_400;
+
 /// The lines and slots a run works on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Window {
@@ -35,7 +39,6 @@ impl Window {
     /// Whether a file covering `[from, to)` may hold lines of the window. Records can sit in
     /// the neighbouring day's or month's file, so a margin of two days is kept on both sides.
     pub fn may_overlap(&self, from: i64, to: i64) -> bool {
-        const MARGIN: i64 = 2 * 86_400;
         from < self.end + MARGIN && to > self.start - MARGIN
     }
 }
