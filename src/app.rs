@@ -1,6 +1,7 @@
 //! The subcommands: turn validated arguments into a run of the pipeline and a status.
 
-use crate::cli::{Cli, Command, GenerateArgs, InputArgs, ScanArgs, WriteArgs};
+use crate::bench::{self, BenchPlan};
+use crate::cli::{BenchArgs, Cli, Command, GenerateArgs, InputArgs, ScanArgs, WriteArgs};
 use crate::collect::{self, Selection};
 use crate::convert::{self, Action, Mode, Target, TEMP_SUFFIX};
 use crate::generate::{self, Plan};
@@ -38,6 +39,7 @@ pub fn run(cli: Cli) -> Result<Status> {
         Command::Backfill(args) => run_write(&args, true, cli.quiet),
         Command::Update(args) => run_write(&args, false, cli.quiet),
         Command::Generate(args) => run_generate(&args),
+        Command::Bench(args) => run_bench(&args),
     }
 }
 
@@ -279,5 +281,28 @@ fn run_generate(args: &GenerateArgs) -> Result<Status> {
         started.elapsed().as_secs_f64(),
         args.out.display()
     );
+    Ok(Status::Done)
+}
+
+fn run_bench(args: &BenchArgs) -> Result<Status> {
+    let end = match &args.end {
+        Some(text) => parse_time(text)
+            .map_err(anyhow::Error::msg)
+            .context("--end")?,
+        None => chrono::Utc::now().timestamp().div_euclid(86_400) * 86_400,
+    };
+    let report = bench::run(&BenchPlan {
+        dirs: args.dirs.clone(),
+        keys: args.keys,
+        days: args.days,
+        data: args.data.clone(),
+        end,
+        keep: args.keep,
+        cli_keys: args.cli_keys,
+    })?;
+    bench::print_table(&mut std::io::stdout().lock(), &report)?;
+    if let Some(path) = &args.json {
+        write_file_atomically(path, &serde_json::to_vec_pretty(&report)?)?;
+    }
     Ok(Status::Done)
 }

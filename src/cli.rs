@@ -39,6 +39,11 @@ pub enum Command {
     ///
     /// Example: pinger-smokeping update --data /nfs/pinger/data --rrd /srv/smokeping/data
     Update(WriteArgs),
+    /// Measure create, backfill, nightly update and fetch in one or more directories (local
+    /// disk against NFS), against librrd's floor and the rrdtool command line.
+    ///
+    /// Example: pinger-smokeping bench --dir /tmp/local --dir /nfs/scratch/pinger --keys 630
+    Bench(BenchArgs),
     /// Write a deterministic synthetic PingER archive (DIR/<monitor>/ping-YYYY-MM-DD.txt.gz).
     ///
     /// Example: pinger-smokeping generate --out /tmp/archive --monitors 9 --remotes 35 --days 120
@@ -121,6 +126,42 @@ pub struct WriteArgs {
     /// Also write the run's figures as JSON to this file (for monitoring).
     #[arg(long, value_name = "FILE")]
     pub summary_json: Option<PathBuf>,
+}
+
+/// `bench`.
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// A directory to measure in (repeatable; each gets a temporary subdirectory).
+    #[arg(long = "dir", value_name = "DIR", required = true)]
+    pub dirs: Vec<PathBuf>,
+
+    /// Keys to generate (monitors x remotes x 2 sizes).
+    #[arg(long, default_value_t = 630)]
+    pub keys: u32,
+
+    /// Days of data.
+    #[arg(long, default_value_t = 120)]
+    pub days: u32,
+
+    /// Use this archive instead of generating one.
+    #[arg(long, value_name = "DIR")]
+    pub data: Option<PathBuf>,
+
+    /// End of the window: same forms as elsewhere (default: today's midnight UTC).
+    #[arg(long, value_name = "TIME")]
+    pub end: Option<String>,
+
+    /// Keys to convert with one `rrdtool update` process each (the command line is slow).
+    #[arg(long, default_value_t = 20)]
+    pub cli_keys: usize,
+
+    /// Also write the figures as JSON to this file.
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+
+    /// Keep the generated archive and the RRDs written.
+    #[arg(long)]
+    pub keep: bool,
 }
 
 /// `generate`.

@@ -190,6 +190,11 @@ impl Collection {
         self.keys.iter().map(|k| &k.key)
     }
 
+    /// The i-th key.
+    pub fn key(&self, i: usize) -> &Key {
+        &self.keys[i].key
+    }
+
     /// The i-th key's first and last slot and sample count.
     pub fn span(&self, i: usize) -> Span {
         let picks = &self.keys[i].picks;

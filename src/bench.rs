@@ -1,0 +1,525 @@
+//! `pinger-smokeping bench`: the original authors' NFS-versus-local experiment, as one command.
+//!
+//! For each directory: create every file, librrd's floor (create + one raw update call per file
+//! with pre-formatted strings), backfill (with and without fsync), one nightly update with one
+//! new day, and a fetch of every file. Also what a user would do without this tool: one
+//! `rrdtool update` process per key, and per sample, measured on a few keys.
+
+use crate::collect::{self, Collection, Selection};
+use crate::convert::{self, format_updates, Mode, Target};
+use crate::generate::{self, Plan};
+use crate::key::Filter;
+use crate::store::{self, Layout, UpdateBatch};
+use crate::window::Window;
+use anyhow::{Context, Result};
+use rayon::prelude::*;
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+/// What to measure.
+#[derive(Debug, Clone)]
+pub struct BenchPlan {
+    /// Directories to compare (e.g. a local disk and an NFS mount).
+    pub dirs: Vec<PathBuf>,
+    /// Keys (monitors x remotes x 2 sizes).
+    pub keys: u32,
+    /// Days of data.
+    pub days: u32,
+    /// An existing archive to use instead of generating one.
+    pub data: Option<PathBuf>,
+    /// End of the window (the archive's end).
+    pub end: i64,
+    /// Keep the generated archive and RRDs.
+    pub keep: bool,
+    /// Keys measured with the `rrdtool` command line (it is slow).
+    pub cli_keys: usize,
+}
+
+/// One stage's figures.
+#[derive(Debug, Clone, Serialize)]
+pub struct Stage {
+    /// Wall seconds.
+    pub seconds: f64,
+    /// Files handled.
+    pub files: usize,
+    /// Samples written or fetched.
+    pub samples: u64,
+}
+
+impl Stage {
+    fn files_per_sec(&self) -> f64 {
+        self.files as f64 / self.seconds.max(1e-9)
+    }
+    fn samples_per_sec(&self) -> f64 {
+        self.samples as f64 / self.seconds.max(1e-9)
+    }
+}
+
+/// Everything measured in one directory.
+#[derive(Debug, Clone, Serialize)]
+pub struct DirResult {
+    /// The directory.
+    pub dir: PathBuf,
+    /// Creating every (empty) file.
+    pub create: Stage,
+    /// librrd's floor: create + one raw update call per file, strings formatted beforehand.
+    pub floor: Stage,
+    /// `backfill` end to end (read, sample, write), with fsync.
+    pub backfill: Stage,
+    /// The writing part of that backfill.
+    pub backfill_write: Stage,
+    /// The same backfill without fsync.
+    pub backfill_no_fsync: Stage,
+    /// `update` with one new day, after a backfill that ended a day earlier.
+    pub update: Stage,
+    /// Fetching every file's window.
+    pub fetch: Stage,
+    /// Bytes of RRD files written by one backfill.
+    pub bytes_written: u64,
+    /// One `rrdtool update` process per key, on `cli_keys` keys.
+    pub rrdtool_per_key: Option<Stage>,
+    /// One `rrdtool update` process per sample, on part of one key.
+    pub rrdtool_per_sample: Option<Stage>,
+}
+
+/// The whole run.
+#[derive(Debug, Clone, Serialize)]
+pub struct BenchReport {
+    /// Keys.
+    pub keys: usize,
+    /// Samples in the window.
+    pub samples: u64,
+    /// Worker threads.
+    pub threads: usize,
+    /// Reading and sampling the archive (decompression and parsing), seconds.
+    pub read_seconds: f64,
+    /// Archive bytes after decompression.
+    pub read_bytes: u64,
+    /// One result per directory.
+    pub dirs: Vec<DirResult>,
+}
+
+/// Runs the benchmark.
+pub fn run(plan: &BenchPlan) -> Result<BenchReport> {
+    let scratch = tempfile::Builder::new().prefix("pinger-bench-").tempdir()?;
+    let data = match &plan.data {
+        Some(d) => d.clone(),
+        None => {
+            let monitors = plan.keys.div_ceil(70).max(1);
+            let remotes = (plan.keys / (2 * monitors)).max(1);
+            let out = scratch.path().join("archive");
+            eprintln!(
+                "bench: generating {monitors} x {remotes} x 2 keys over {} days in {}",
+                plan.days,
+                out.display()
+            );
+            generate::generate(&Plan {
+                out: out.clone(),
+                monitors,
+                remotes,
+                days: plan.days,
+                end: plan.end,
+                seed: 1,
+                plain: false,
+            })?;
+            out
+        }
+    };
+    let layout = Layout::pinger_default();
+    let selection = |end: i64| Selection {
+        data: data.clone(),
+        window: Window::new(end, plan.days, layout.step),
+        pings: layout.pings,
+        filter: Filter::default(),
+        since: None,
+    };
+    let started = Instant::now();
+    let full = collect::collect(&selection(plan.end), true);
+    let read_seconds = started.elapsed().as_secs_f64();
+    let day_before = collect::collect(&selection(plan.end - 86_400), true);
+    let samples = full.stats.samples;
+
+    let mut dirs = Vec::new();
+    for dir in &plan.dirs {
+        eprintln!("bench: measuring in {}", dir.display());
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("{}: cannot create", dir.display()))?;
+        let work = tempfile::Builder::new()
+            .prefix("pinger-bench-")
+            .tempdir_in(dir)?;
+        let result = measure_dir(work.path(), &full, &day_before, &data, plan, &layout)?;
+        dirs.push(DirResult {
+            dir: dir.clone(),
+            ..result
+        });
+        if plan.keep {
+            let kept = work.keep();
+            eprintln!("bench: kept {}", kept.display());
+        }
+    }
+    if plan.keep && plan.data.is_none() {
+        let kept = scratch.keep();
+        eprintln!(
+            "bench: kept the archive in {}",
+            kept.join("archive").display()
+        );
+    }
+    Ok(BenchReport {
+        keys: full.len(),
+        samples,
+        threads: rayon::current_num_threads(),
+        read_seconds,
+        read_bytes: full.stats.bytes_read,
+        dirs,
+    })
+}
+
+fn measure_dir(
+    work: &Path,
+    full: &Collection,
+    day_before: &Collection,
+    data: &Path,
+    plan: &BenchPlan,
+    layout: &Layout,
+) -> Result<DirResult> {
+    let n = full.len();
+    let step = i64::from(layout.step);
+
+    // Create only.
+    let create_dir = work.join("create");
+    let t = Instant::now();
+    (0..n).into_par_iter().try_for_each(|i| {
+        let key = full.key(i);
+        let path = key.rrd_path(&create_dir);
+        std::fs::create_dir_all(path.parent().unwrap())?;
+        store::create(&path, layout, full.span(i).first - step)?;
+        anyhow::Ok(())
+    })?;
+    let create = Stage {
+        seconds: t.elapsed().as_secs_f64(),
+        files: n,
+        samples: 0,
+    };
+
+    // librrd's floor: strings formatted before the clock starts, then create + one update.
+    let floor_dir = work.join("floor");
+    let batches: Vec<(PathBuf, i64, UpdateBatch)> = (0..n)
+        .into_par_iter()
+        .map(|i| {
+            let series = full.series(i);
+            let start = series.slots[0] - step;
+            let mut batch = UpdateBatch::new();
+            format_updates(&series, 0, start, layout.step, &mut batch);
+            (series.key.rrd_path(&floor_dir), start, batch)
+        })
+        .collect();
+    for (path, _, _) in &batches {
+        std::fs::create_dir_all(path.parent().unwrap())?;
+    }
+    let t = Instant::now();
+    let mut batches = batches;
+    batches
+        .par_iter_mut()
+        .try_for_each(|(path, start, batch)| {
+            store::create(path, layout, *start)?;
+            store::update(path, batch)?;
+            anyhow::Ok(())
+        })?;
+    let floor = Stage {
+        seconds: t.elapsed().as_secs_f64(),
+        files: n,
+        samples: full.stats.samples,
+    };
+    drop(batches);
+
+    // Backfill end to end (the read is part of it), with and without fsync.
+    let backfill_stage = |rrd: &Path, fsync: bool| -> Result<(Stage, Stage)> {
+        let target = Target {
+            rrd_dir: rrd.to_path_buf(),
+            layout: layout.clone(),
+            fsync,
+        };
+        let t = Instant::now();
+        let collection = collect::collect(&full_selection(data, plan, layout), true);
+        let (_, stats) = convert::convert(&collection, &target, Mode::Backfill, true);
+        let total = Stage {
+            seconds: t.elapsed().as_secs_f64(),
+            files: n,
+            samples: stats.samples_written,
+        };
+        let write = Stage {
+            seconds: stats.seconds,
+            files: n,
+            samples: stats.samples_written,
+        };
+        anyhow::ensure!(
+            stats.failed == 0,
+            "{} keys failed in {}",
+            stats.failed,
+            rrd.display()
+        );
+        Ok((total, write))
+    };
+    let (backfill_no_fsync, _) = backfill_stage(&work.join("backfill-nofsync"), false)?;
+    let backfill_dir = work.join("backfill");
+    let (backfill, backfill_write) = backfill_stage(&backfill_dir, true)?;
+    let bytes_written = walkdir::WalkDir::new(&backfill_dir)
+        .into_iter()
+        .filter_map(|e| e.ok())
+        .filter_map(|e| e.metadata().ok())
+        .filter(|m| m.is_file())
+        .map(|m| m.len())
+        .sum();
+
+    // One nightly update: files built up to the day before, then the last day appended.
+    let nightly = work.join("nightly");
+    let target = Target {
+        rrd_dir: nightly.clone(),
+        layout: layout.clone(),
+        fsync: true,
+    };
+    convert::convert(day_before, &target, Mode::Backfill, true);
+    let t = Instant::now();
+    let (_, stats) = convert::convert(full, &target, Mode::Update { partial: false }, true);
+    let update = Stage {
+        seconds: t.elapsed().as_secs_f64(),
+        files: n,
+        samples: stats.samples_written,
+    };
+
+    // Fetch every file's window, no graphs.
+    let t = Instant::now();
+    let fetched: u64 = (0..n)
+        .into_par_iter()
+        .map(|i| {
+            let span = full.span(i);
+            let path = full.key(i).rrd_path(&backfill_dir);
+            store::fetch(&path, span.first - step, span.last, layout.step)
+                .map_or(0, |f| f.rows.len() as u64)
+        })
+        .sum();
+    let fetch = Stage {
+        seconds: t.elapsed().as_secs_f64(),
+        files: n,
+        samples: fetched,
+    };
+
+    let (rrdtool_per_key, rrdtool_per_sample) = if which_rrdtool() {
+        (
+            Some(rrdtool_per_key(work, full, layout, plan.cli_keys.min(n))?),
+            Some(rrdtool_per_sample(work, full, layout, 200)?),
+        )
+    } else {
+        (None, None)
+    };
+    Ok(DirResult {
+        dir: work.to_path_buf(),
+        create,
+        floor,
+        backfill,
+        backfill_write,
+        backfill_no_fsync,
+        update,
+        fetch,
+        bytes_written,
+        rrdtool_per_key,
+        rrdtool_per_sample,
+    })
+}
+
+fn full_selection(data: &Path, plan: &BenchPlan, layout: &Layout) -> Selection {
+    Selection {
+        data: data.to_path_buf(),
+        window: Window::new(plan.end, plan.days, layout.step),
+        pings: layout.pings,
+        filter: Filter::default(),
+        since: None,
+    }
+}
+
+fn which_rrdtool() -> bool {
+    std::process::Command::new("rrdtool")
+        .arg("--version")
+        .output()
+        .is_ok()
+}
+
+/// `rrdtool create` + one `rrdtool update` process with all of a key's samples, per key.
+fn rrdtool_per_key(work: &Path, full: &Collection, layout: &Layout, keys: usize) -> Result<Stage> {
+    let dir = work.join("rrdtool-per-key");
+    std::fs::create_dir_all(&dir)?;
+    let step = i64::from(layout.step);
+    let prepared: Vec<(PathBuf, i64, Vec<String>)> = (0..keys)
+        .map(|i| {
+            let series = full.series(i);
+            let start = series.slots[0] - step;
+            let mut batch = UpdateBatch::new();
+            format_updates(&series, 0, start, layout.step, &mut batch);
+            let args = (0..batch.len()).map(|j| batch.get(j).to_string()).collect();
+            (dir.join(format!("{i}.rrd")), start, args)
+        })
+        .collect();
+    let t = Instant::now();
+    let mut samples = 0;
+    for (path, start, args) in &prepared {
+        rrdtool_create(path, *start, layout)?;
+        let status = std::process::Command::new("rrdtool")
+            .arg("update")
+            .arg(path)
+            .args(args)
+            .status()?;
+        anyhow::ensure!(
+            status.success(),
+            "rrdtool update failed on {}",
+            path.display()
+        );
+        samples += args.len() as u64;
+    }
+    Ok(Stage {
+        seconds: t.elapsed().as_secs_f64(),
+        files: keys,
+        samples,
+    })
+}
+
+/// One `rrdtool update` process per sample, on the first `count` samples of one key.
+fn rrdtool_per_sample(
+    work: &Path,
+    full: &Collection,
+    layout: &Layout,
+    count: usize,
+) -> Result<Stage> {
+    let path = work.join("rrdtool-per-sample.rrd");
+    let series = full.series(0);
+    let step = i64::from(layout.step);
+    let start = series.slots[0] - step;
+    let mut batch = UpdateBatch::new();
+    format_updates(&series, 0, start, layout.step, &mut batch);
+    let count = count.min(batch.len());
+    rrdtool_create(&path, start, layout)?;
+    let t = Instant::now();
+    for j in 0..count {
+        let status = std::process::Command::new("rrdtool")
+            .arg("update")
+            .arg(&path)
+            .arg(batch.get(j))
+            .status()?;
+        anyhow::ensure!(
+            status.success(),
+            "rrdtool update failed on {}",
+            path.display()
+        );
+    }
+    Ok(Stage {
+        seconds: t.elapsed().as_secs_f64(),
+        files: 1,
+        samples: count as u64,
+    })
+}
+
+fn rrdtool_create(path: &Path, start: i64, layout: &Layout) -> Result<()> {
+    let mut cmd = std::process::Command::new("rrdtool");
+    cmd.arg("create").arg(path).args([
+        "--start",
+        &start.to_string(),
+        "--step",
+        &layout.step.to_string(),
+    ]);
+    for name in layout.ds_names() {
+        let max = if name == "loss" {
+            layout.pings.to_string()
+        } else {
+            "U".into()
+        };
+        cmd.arg(format!("DS:{name}:GAUGE:{}:0:{max}", 2 * layout.step));
+    }
+    for a in &layout.archives {
+        cmd.arg(format!("RRA:{a}"));
+    }
+    let status = cmd.status()?;
+    anyhow::ensure!(
+        status.success(),
+        "rrdtool create failed on {}",
+        path.display()
+    );
+    Ok(())
+}
+
+/// Prints the report as a table, directories side by side.
+pub fn print_table(out: &mut impl std::io::Write, r: &BenchReport) -> std::io::Result<()> {
+    writeln!(
+        out,
+        "{} keys, {} samples, {} threads; reading + sampling the archive: {:.2} s ({:.0} MB/s)",
+        r.keys,
+        r.samples,
+        r.threads,
+        r.read_seconds,
+        r.read_bytes as f64 / 1e6 / r.read_seconds.max(1e-9)
+    )?;
+    write!(out, "{:<34}", "")?;
+    for d in &r.dirs {
+        write!(out, " | {:>34}", shorten(&d.dir.display().to_string(), 34))?;
+    }
+    writeln!(out)?;
+    let row = |out: &mut dyn std::io::Write,
+               name: &str,
+               f: &dyn Fn(&DirResult) -> String|
+     -> std::io::Result<()> {
+        write!(out, "{name:<34}")?;
+        for d in &r.dirs {
+            write!(out, " | {:>34}", f(d))?;
+        }
+        writeln!(out)
+    };
+    let stage = |s: &Stage| format!("{:.2} s {:>8.0} files/s", s.seconds, s.files_per_sec());
+    let rate = |s: &Stage| format!("{:.2} s {:>9.0} samples/s", s.seconds, s.samples_per_sec());
+    row(out, "create all files", &|d| stage(&d.create))?;
+    row(out, "librrd floor (create + 1 update)", &|d| rate(&d.floor))?;
+    row(out, "backfill, end to end", &|d| rate(&d.backfill))?;
+    row(out, "  of which writing", &|d| rate(&d.backfill_write))?;
+    row(out, "  writing / librrd floor", &|d| {
+        format!(
+            "{:.2}x",
+            d.backfill_write.seconds / d.floor.seconds.max(1e-9)
+        )
+    })?;
+    row(out, "backfill without fsync", &|d| {
+        rate(&d.backfill_no_fsync)
+    })?;
+    row(out, "  fsync cost", &|d| {
+        format!("{:.2} s", d.backfill.seconds - d.backfill_no_fsync.seconds)
+    })?;
+    row(out, "nightly update, one new day", &|d| rate(&d.update))?;
+    row(out, "fetch every file", &|d| stage(&d.fetch))?;
+    row(out, "bytes written by backfill", &|d| {
+        format!("{:.1} MB", d.bytes_written as f64 / 1e6)
+    })?;
+    row(out, "rrdtool: 1 process per key", &|d| {
+        d.rrdtool_per_key.as_ref().map_or("-".into(), |s| {
+            format!(
+                "{:.1} ms/key -> {:.1} s for all",
+                1e3 * s.seconds / s.files as f64,
+                s.seconds / s.files as f64 * r.keys as f64
+            )
+        })
+    })?;
+    row(out, "rrdtool: 1 process per sample", &|d| {
+        d.rrdtool_per_sample.as_ref().map_or("-".into(), |s| {
+            format!(
+                "{:.2} ms/sample -> {:.1} h for all",
+                1e3 * s.seconds / s.samples as f64,
+                s.seconds / s.samples as f64 * r.samples as f64 / 3600.0
+            )
+        })
+    })?;
+    Ok(())
+}
+
+fn shorten(text: &str, width: usize) -> String {
+    if text.len() <= width {
+        text.to_string()
+    } else {
+        format!("...{}", &text[text.len() - (width - 3)..])
+    }
+}
