@@ -111,6 +111,7 @@ fn benches(c: &mut Criterion) {
                 rrd_dir: fresh(),
                 layout: layout.clone(),
                 fsync: true,
+                temp_tag: String::new(),
             },
             |target| {
                 let collection = collect(&selection, true);

@@ -134,9 +134,11 @@ fn run_write(args: &WriteArgs, backfill: bool, quiet: bool) -> Result<Status> {
         rrd_dir: args.rrd.clone(),
         layout: layout(args)?,
         fsync: !args.no_fsync,
+        temp_tag: convert::temp_tag(selection.filter.shard),
     };
-    let _lock = lock::acquire(&args.rrd)?;
-    let leftovers = remove_leftover_temp_files(&args.rrd);
+    let shard = selection.filter.shard;
+    let _lock = lock::acquire_for(&args.rrd, shard)?;
+    let leftovers = remove_leftover_temp_files(&args.rrd, &target.temp_tag);
     if leftovers > 0 {
         eprintln!("{command}: removed {leftovers} temporary files left by an interrupted run");
     }
@@ -145,7 +147,7 @@ fn run_write(args: &WriteArgs, backfill: bool, quiet: bool) -> Result<Status> {
     // then need the whole window (new files, late data) get a second, filtered read.
     let listed_at = state::now();
     if !backfill {
-        selection.since = state::since(&args.rrd, &selection);
+        selection.since = state::since(&args.rrd, shard, &selection);
     }
     let mode = match (backfill, selection.since.is_some()) {
         (true, _) => Mode::Backfill,
@@ -176,7 +178,11 @@ fn run_write(args: &WriteArgs, backfill: bool, quiet: bool) -> Result<Status> {
         .filter(|o| o.result.is_ok())
         .map(|o| &o.key)
         .collect();
-    write_srcdest(&target, &written)?;
+    // Shards of one tree share srcdest.txt: merge under a short lock.
+    lock::while_locked(&args.rrd.join(".pinger-smokeping.srcdest.lock"), || {
+        write_srcdest(&target, &written)
+    })
+    .with_context(|| format!("{}: cannot lock srcdest.txt", args.rrd.display()))??;
 
     let key_errors: Vec<String> = outcomes
         .iter()
@@ -189,7 +195,7 @@ fn run_write(args: &WriteArgs, backfill: bool, quiet: bool) -> Result<Status> {
         selection: state::signature(&selection),
         complete: !failed,
     };
-    state::save(&args.rrd, &run)
+    state::save(&args.rrd, shard, &run)
         .with_context(|| format!("{}: cannot write the run state", args.rrd.display()))?;
 
     let summary = RunSummary {
@@ -229,13 +235,15 @@ fn write_srcdest(target: &Target, written: &[&Key]) -> Result<()> {
     write_file_atomically(&path, &text)
 }
 
-/// Removes `*.pinger-tmp` files below `rrd_dir` (we hold the lock, so none is in use).
-fn remove_leftover_temp_files(rrd_dir: &Path) -> usize {
+/// Removes our temporary files below `rrd_dir` (the lock says none is in use): all of them
+/// for a whole-tree run, only the shard's own (tagged) for a shard.
+fn remove_leftover_temp_files(rrd_dir: &Path, tag: &str) -> usize {
     walkdir::WalkDir::new(rrd_dir)
         .into_iter()
         .filter_map(|e| e.ok())
         .filter(|e| {
-            e.file_type().is_file() && e.file_name().to_string_lossy().ends_with(TEMP_SUFFIX)
+            let name = e.file_name().to_string_lossy();
+            e.file_type().is_file() && name.ends_with(TEMP_SUFFIX) && name.contains(tag)
         })
         .filter(|e| std::fs::remove_file(e.path()).is_ok())
         .count()

@@ -239,6 +239,7 @@ fn measure_dir(
             rrd_dir: rrd.to_path_buf(),
             layout: layout.clone(),
             fsync,
+            temp_tag: String::new(),
         };
         let t = Instant::now();
         let collection = collect::collect(&full_selection(data, plan, layout), true);
@@ -278,6 +279,7 @@ fn measure_dir(
         rrd_dir: nightly.clone(),
         layout: layout.clone(),
         fsync: true,
+        temp_tag: String::new(),
     };
     convert::convert(day_before, &target, Mode::Backfill, true);
     let t = Instant::now();

@@ -40,6 +40,14 @@ pub struct Target {
     pub layout: Layout,
     /// fsync each file before it is renamed into place (crash safety; costs time on disks).
     pub fsync: bool,
+    /// Marks this run's temporary files (see [`temp_tag`]).
+    pub temp_tag: String,
+}
+
+/// The tag in a run's temporary file names: empty for a whole-tree run, `.sIofN.` for a
+/// shard, so a shard cleaning up after itself never removes another shard's files.
+pub fn temp_tag(shard: Option<(u32, u32)>) -> String {
+    shard.map_or(String::new(), |(i, n)| format!(".s{i}of{n}."))
 }
 
 /// What happened to one key's file.
@@ -196,7 +204,7 @@ fn write_series(series: &Series, target: &Target, mode: Mode) -> Result<(Action,
     if from == series.len() {
         return Ok((Action::Unchanged, 0));
     }
-    let written = replace_atomically(&path, target.fsync, |temp| {
+    let written = replace_atomically(&path, target, |temp| {
         std::fs::copy(&path, temp).map_err(|e| io_error(&path, "cannot copy", e))?;
         let mut batch = UpdateBatch::new();
         let written = format_updates(series, from, last, target.layout.step, &mut batch);
@@ -210,7 +218,7 @@ fn write_series(series: &Series, target: &Target, mode: Mode) -> Result<(Action,
 fn build(series: &Series, path: &Path, target: &Target) -> Result<u64, StoreError> {
     let step = i64::from(target.layout.step);
     let start = series.slots[0] - step;
-    replace_atomically(path, target.fsync, |temp| {
+    replace_atomically(path, target, |temp| {
         store::create(temp, &target.layout, start)?;
         let mut batch = UpdateBatch::new();
         let written = format_updates(series, 0, start, target.layout.step, &mut batch);
@@ -354,20 +362,20 @@ pub fn push_seconds(out: &mut Vec<u8>, micros: u32) {
 /// On any error the temporary file is removed and `path` is left as it was.
 fn replace_atomically(
     path: &Path,
-    fsync: bool,
+    target: &Target,
     fill: impl FnOnce(&Path) -> Result<u64, StoreError>,
 ) -> Result<u64, StoreError> {
     let dir = path.parent().expect("an RRD path has a directory");
     std::fs::create_dir_all(dir).map_err(|e| io_error(dir, "cannot create directory", e))?;
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("rrd");
     let temp = tempfile::Builder::new()
-        .prefix(&format!(".{name}."))
+        .prefix(&format!(".{name}{}.", target.temp_tag))
         .suffix(TEMP_SUFFIX)
         .tempfile_in(dir)
         .map_err(|e| io_error(dir, "cannot create a temporary file", e))?
         .into_temp_path();
     let written = fill(&temp)?;
-    if fsync {
+    if target.fsync {
         std::fs::File::open(&temp)
             .and_then(|f| f.sync_all())
             .map_err(|e| io_error(&temp, "cannot sync", e))?;

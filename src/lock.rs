@@ -34,32 +34,67 @@ pub enum LockError {
 /// Held for the whole run; released when dropped (or when the process dies).
 #[derive(Debug)]
 pub struct RunLock {
-    _file: File,
+    _files: Vec<File>,
 }
 
-/// Takes the lock of `rrd_dir` (created if missing) without waiting.
+/// Which runs may share an RRD tree: a whole-tree run excludes every other run; a shard
+/// (`--shard I/N`) excludes whole-tree runs and the same shard, so array jobs run together.
+pub fn acquire_for(rrd_dir: &Path, shard: Option<(u32, u32)>) -> Result<RunLock, LockError> {
+    std::fs::create_dir_all(rrd_dir).map_err(|source| LockError::Io {
+        path: rrd_dir.to_path_buf(),
+        source,
+    })?;
+    let main = rrd_dir.join(LOCK_FILE);
+    match shard {
+        None => Ok(RunLock {
+            _files: vec![lock_file(&main, true)?],
+        }),
+        Some((index, count)) => {
+            let whole = lock_file(&main, false)?;
+            let own = lock_file(&rrd_dir.join(shard_lock_name(index, count)), true)?;
+            Ok(RunLock {
+                _files: vec![whole, own],
+            })
+        }
+    }
+}
+
+/// Takes the whole-tree lock of `rrd_dir` (created if missing) without waiting.
 pub fn acquire(rrd_dir: &Path) -> Result<RunLock, LockError> {
-    let path = rrd_dir.join(LOCK_FILE);
+    acquire_for(rrd_dir, None)
+}
+
+/// The lock file of one shard.
+pub fn shard_lock_name(index: u32, count: u32) -> String {
+    format!(".pinger-smokeping.shard-{index}-of-{count}.lock")
+}
+
+/// Locks `path` without waiting, exclusively (and then notes our pid in it) or shared.
+fn lock_file(path: &Path, exclusive: bool) -> Result<File, LockError> {
     let io = |source| LockError::Io {
-        path: path.clone(),
+        path: path.to_path_buf(),
         source,
     };
-    std::fs::create_dir_all(rrd_dir).map_err(io)?;
     let mut file = OpenOptions::new()
         .read(true)
         .write(true)
         .create(true)
         .truncate(false)
-        .open(&path)
+        .open(path)
         .map_err(io)?;
-    match file.try_lock() {
+    let attempt = if exclusive {
+        file.try_lock()
+    } else {
+        file.try_lock_shared()
+    };
+    match attempt {
         Ok(()) => {}
         Err(TryLockError::WouldBlock) => {
             let mut holder = String::new();
             let _ = file.read_to_string(&mut holder);
             let holder = holder.trim();
             return Err(LockError::Held {
-                path,
+                path: path.to_path_buf(),
                 holder: if holder.is_empty() {
                     "unknown holder".into()
                 } else {
@@ -69,15 +104,31 @@ pub fn acquire(rrd_dir: &Path) -> Result<RunLock, LockError> {
         }
         Err(TryLockError::Error(e)) => return Err(io(e)),
     }
-    let note = format!(
-        "pid {} since {}",
-        std::process::id(),
-        crate::window::format_time(chrono::Utc::now().timestamp())
-    );
-    file.set_len(0).map_err(io)?;
-    file.rewind().map_err(io)?;
-    file.write_all(note.as_bytes()).map_err(io)?;
-    Ok(RunLock { _file: file })
+    if exclusive {
+        let note = format!(
+            "pid {} since {}",
+            std::process::id(),
+            crate::window::format_time(chrono::Utc::now().timestamp())
+        );
+        file.set_len(0).map_err(io)?;
+        file.rewind().map_err(io)?;
+        file.write_all(note.as_bytes()).map_err(io)?;
+    }
+    Ok(file)
+}
+
+/// Runs `f` while holding a short, blocking lock on `path` (for files that several shards
+/// rewrite, such as srcdest.txt).
+pub fn while_locked<T>(path: &Path, f: impl FnOnce() -> T) -> std::io::Result<T> {
+    let file = OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(path)?;
+    file.lock()?;
+    let result = f();
+    file.unlock()?;
+    Ok(result)
 }
 
 #[cfg(test)]
@@ -92,5 +143,17 @@ mod tests {
         assert!(err.contains("another run holds the lock (pid "), "{err}");
         drop(first);
         acquire(dir.path()).unwrap();
+    }
+
+    #[test]
+    fn shards_run_together_but_not_with_a_whole_tree_run() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = acquire_for(dir.path(), Some((0, 2))).unwrap();
+        let _b = acquire_for(dir.path(), Some((1, 2))).unwrap();
+        assert!(acquire_for(dir.path(), Some((0, 2))).is_err());
+        assert!(acquire(dir.path()).is_err());
+        drop(a);
+        let whole_blocked = acquire(dir.path());
+        assert!(whole_blocked.is_err(), "shard 1 still runs");
     }
 }

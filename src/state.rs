@@ -10,8 +10,13 @@ use serde::{Deserialize, Serialize};
 use std::path::Path;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-/// Name of the state file in the RRD directory.
-pub const STATE_FILE: &str = ".pinger-smokeping.state.json";
+/// Name of the state file in the RRD directory (one per shard).
+pub fn state_file(shard: Option<(u32, u32)>) -> String {
+    match shard {
+        None => ".pinger-smokeping.state.json".into(),
+        Some((i, n)) => format!(".pinger-smokeping.shard-{i}-of-{n}.state.json"),
+    }
+}
 
 /// Files modified up to this long before a run started count as changed after it, for
 /// file systems with coarse or skewed timestamps (NFS).
@@ -47,8 +52,8 @@ pub fn signature(selection: &Selection) -> String {
 }
 
 /// What the last run lets this one skip, if anything.
-pub fn since(rrd_dir: &Path, selection: &Selection) -> Option<Since> {
-    let text = std::fs::read(rrd_dir.join(STATE_FILE)).ok()?;
+pub fn since(rrd_dir: &Path, shard: Option<(u32, u32)>, selection: &Selection) -> Option<Since> {
+    let text = std::fs::read(rrd_dir.join(state_file(shard))).ok()?;
     let state: RunState = serde_json::from_slice(&text).ok()?;
     if !state.complete
         || state.selection != signature(selection)
@@ -63,10 +68,10 @@ pub fn since(rrd_dir: &Path, selection: &Selection) -> Option<Since> {
 }
 
 /// Records this run (written after its RRDs, through a temporary file).
-pub fn save(rrd_dir: &Path, state: &RunState) -> std::io::Result<()> {
+pub fn save(rrd_dir: &Path, shard: Option<(u32, u32)>, state: &RunState) -> std::io::Result<()> {
     let mut temp = tempfile::NamedTempFile::new_in(rrd_dir)?;
     serde_json::to_writer_pretty(&mut temp, state)?;
-    temp.persist(rrd_dir.join(STATE_FILE))?;
+    temp.persist(rrd_dir.join(state_file(shard)))?;
     Ok(())
 }
 

@@ -622,3 +622,48 @@ fn smokeping_cgi_draws_a_fixture_rrd() {
         "the graph is a real image"
     );
 }
+
+#[test]
+fn shards_write_one_tree_together_and_equal_a_whole_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let whole = dir.path().join("whole");
+    let (code, _) = backfill(&fixture("archive"), &whole, &ARCHIVE_WINDOW);
+    assert_eq!(code, 0);
+    let sharded = dir.path().join("sharded");
+    // Three array jobs at once, all writing into one tree.
+    let children: Vec<_> = (0..3)
+        .map(|i| {
+            std::process::Command::new(assert_cmd::cargo::cargo_bin("pinger-smokeping"))
+                .args([
+                    "--quiet",
+                    "update",
+                    "--data",
+                    "fixtures/archive",
+                    "--rrd",
+                    sharded.to_str().unwrap(),
+                ])
+                .args(ARCHIVE_WINDOW)
+                .args(["--shard", &format!("{i}/3")])
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for child in children {
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let (start, end) = (END_2007_02_19 - 4 * 86_400, END_2007_02_19);
+    assert_eq!(
+        fetch_all(&sharded, start, end),
+        fetch_all(&whole, start, end)
+    );
+    assert_eq!(
+        std::fs::read_to_string(sharded.join("srcdest.txt")).unwrap(),
+        std::fs::read_to_string(whole.join("srcdest.txt")).unwrap()
+    );
+}

@@ -6,7 +6,7 @@ use std::path::Path;
 fn wrapper(rrd: &Path, log: &Path) -> std::process::Command {
     let mut cmd = std::process::Command::new("bash");
     cmd.arg(fixture("../cron/pinger-smokeping-nightly"))
-        .env("PINGER_DEFAULTS", "/dev/null")
+        .env("PINGER_DEFAULTS", "/nonexistent/pinger-defaults")
         .env(
             "PINGER_BIN",
             assert_cmd::cargo::cargo_bin("pinger-smokeping"),
