@@ -1,10 +1,13 @@
 //! The subcommands: turn validated arguments into a run of the pipeline and a status.
 
 use crate::bench::{self, BenchPlan};
-use crate::cli::{BenchArgs, Cli, Command, GenerateArgs, InputArgs, ScanArgs, WriteArgs};
+use crate::cli::{
+    BenchArgs, Cli, Command, GenerateArgs, GraphArgs, InputArgs, ScanArgs, WriteArgs,
+};
 use crate::collect::{self, Selection};
 use crate::convert::{self, Action, Mode, Target, TEMP_SUFFIX};
 use crate::generate::{self, Plan};
+use crate::graph;
 use crate::key::{Filter, Key};
 use crate::lock;
 use crate::report::{self, RunSummary};
@@ -40,6 +43,7 @@ pub fn run(cli: Cli) -> Result<Status> {
         Command::Update(args) => run_write(&args, false, cli.quiet),
         Command::Generate(args) => run_generate(&args),
         Command::Bench(args) => run_bench(&args),
+        Command::Graph(args) => run_graph(&args, cli.quiet),
     }
 }
 
@@ -223,7 +227,7 @@ fn run_write(args: &WriteArgs, backfill: bool, quiet: bool) -> Result<Status> {
 /// still exists, so a filtered or sharded run does not drop the others.
 fn write_srcdest(target: &Target, written: &[&Key]) -> Result<()> {
     let path = target.rrd_dir.join("srcdest.txt");
-    let mut keys: Vec<Key> = scan::read_srcdest(&path, target.layout.pings)
+    let mut keys: Vec<Key> = scan::read_srcdest(&path, Some(target.layout.pings))
         .into_iter()
         .filter(|k| k.rrd_path(&target.rrd_dir).exists())
         .collect();
@@ -313,4 +317,102 @@ fn run_bench(args: &BenchArgs) -> Result<Status> {
         write_file_atomically(path, &serde_json::to_vec_pretty(&report)?)?;
     }
     Ok(Status::Done)
+}
+
+/// The keys of an RRD tree, from its srcdest.txt.
+pub fn known_keys(rrd: &Path) -> Result<Vec<Key>> {
+    let path = rrd.join("srcdest.txt");
+    if !path.exists() {
+        bail!(
+            "{}: not found (run backfill or update first)",
+            path.display()
+        );
+    }
+    Ok(scan::read_srcdest(&path, None))
+}
+
+/// Finds `name` (`monitor_remote_bytes_N`) among the known keys.
+pub fn find_key(keys: &[Key], name: &str, rrd: &Path) -> Result<Key> {
+    keys.iter()
+        .find(|k| k.to_string() == name)
+        .cloned()
+        .with_context(|| format!("{name}: no such key in {}/srcdest.txt", rrd.display()))
+}
+
+fn run_graph(args: &GraphArgs, quiet: bool) -> Result<Status> {
+    let keys = known_keys(&args.rrd)?;
+    let time = |text: &Option<String>| -> Result<Option<i64>> {
+        text.as_deref()
+            .map(|t| parse_time(t).map_err(anyhow::Error::msg))
+            .transpose()
+    };
+    let (start, end) = (time(&args.start)?, time(&args.end)?);
+    let draw = |key: &Key, range: &str, output: &Path| -> Result<()> {
+        let file = key.rrd_path(&args.rrd);
+        let end = match end {
+            Some(e) => e,
+            None => crate::store::last_update(&file)?,
+        };
+        let days = graph::RANGES
+            .iter()
+            .find(|r| r.0 == range)
+            .map_or(10, |r| r.1);
+        let start = start.unwrap_or(end - days * 86_400);
+        let image = graph::render(&graph::Request {
+            key,
+            file: &file,
+            start,
+            end,
+            format: args.format,
+            width: 600,
+            height: 200,
+        })?;
+        if let Some(dir) = output.parent() {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("{}: cannot create", dir.display()))?;
+        }
+        write_file_atomically(output, &image)
+    };
+    if !args.all {
+        let name = args
+            .key
+            .as_deref()
+            .expect("clap requires KEY without --all");
+        let key = find_key(&keys, name, &args.rrd)?;
+        let output = args
+            .output
+            .clone()
+            .unwrap_or_else(|| format!("{name}_{}.{}", args.range, args.format.extension()).into());
+        draw(&key, &args.range, &output)?;
+        eprintln!("graph: wrote {}", output.display());
+        return Ok(Status::Done);
+    }
+    let bar = crate::progress::bar(keys.len() as u64, "drawing", quiet);
+    let mut failed = 0;
+    for key in &keys {
+        for (range, _) in graph::RANGES {
+            let output = args.out_dir.join(key.section()).join(format!(
+                "{}_{range}.{}",
+                key.leaf(),
+                args.format.extension()
+            ));
+            if let Err(e) = draw(key, range, &output) {
+                failed += 1;
+                bar.suspend(|| eprintln!("error: {key}: {e:#}"));
+            }
+        }
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    eprintln!(
+        "graph: {} images for {} keys under {}, {failed} failed",
+        keys.len() * graph::RANGES.len() - failed,
+        keys.len(),
+        args.out_dir.display()
+    );
+    Ok(if failed == 0 {
+        Status::Done
+    } else {
+        Status::SomeFailed
+    })
 }

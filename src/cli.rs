@@ -39,6 +39,10 @@ pub enum Command {
     ///
     /// Example: pinger-smokeping update --data /nfs/pinger/data --rrd /srv/smokeping/data
     Update(WriteArgs),
+    /// Draw SmokePing's detail graph of one key (or, with --all, of every key).
+    ///
+    /// Example: pinger-smokeping graph --rrd /srv/smokeping/data --range 10d -o g.png monitor.niit.edu.pk_www.carnet.hr_100_10
+    Graph(GraphArgs),
     /// Measure create, backfill, nightly update and fetch in one or more directories (local
     /// disk against NFS), against librrd's floor and the rrdtool command line.
     ///
@@ -126,6 +130,50 @@ pub struct WriteArgs {
     /// Also write the run's figures as JSON to this file (for monitoring).
     #[arg(long, value_name = "FILE")]
     pub summary_json: Option<PathBuf>,
+}
+
+/// `graph`.
+#[derive(Debug, Args)]
+pub struct GraphArgs {
+    /// Root of the RRD tree (with its srcdest.txt).
+    #[arg(long, value_name = "DIR")]
+    pub rrd: PathBuf,
+
+    /// The key, `monitor_remote_bytes_N` (see srcdest.txt).
+    #[arg(
+        value_name = "KEY",
+        required_unless_present = "all",
+        conflicts_with = "all"
+    )]
+    pub key: Option<String>,
+
+    /// Time range ending at --end.
+    #[arg(long, default_value = "10d", value_parser = ["2d", "10d", "30d", "120d"])]
+    pub range: String,
+
+    /// First time shown (instead of --range): same forms as --end.
+    #[arg(long, value_name = "TIME")]
+    pub start: Option<String>,
+
+    /// Last time shown (default: the file's last update).
+    #[arg(long, value_name = "TIME")]
+    pub end: Option<String>,
+
+    /// Image format.
+    #[arg(long, value_enum, default_value_t = crate::graph::Format::Png)]
+    pub format: crate::graph::Format,
+
+    /// Output file (default: KEY_RANGE.png in the current directory).
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Draw the four ranges of every key into --out-dir/<monitor>/<leaf>_<range>.<format>.
+    #[arg(long)]
+    pub all: bool,
+
+    /// Directory for --all.
+    #[arg(long, value_name = "DIR", default_value = "graphs")]
+    pub out_dir: PathBuf,
 }
 
 /// `bench`.

@@ -15,6 +15,7 @@ pub mod cli;
 pub mod collect;
 pub mod convert;
 pub mod generate;
+pub mod graph;
 pub mod key;
 pub mod lock;
 pub mod parse;
