@@ -2,7 +2,7 @@
 
 use crate::bench::{self, BenchPlan};
 use crate::cli::{
-    BenchArgs, Cli, Command, GenerateArgs, GraphArgs, InputArgs, ScanArgs, WriteArgs,
+    BenchArgs, Cli, Command, ExportArgs, GenerateArgs, GraphArgs, InputArgs, ScanArgs, WriteArgs,
 };
 use crate::collect::{self, Selection};
 use crate::convert::{self, Action, Mode, Target, TEMP_SUFFIX};
@@ -44,6 +44,7 @@ pub fn run(cli: Cli) -> Result<Status> {
         Command::Generate(args) => run_generate(&args),
         Command::Bench(args) => run_bench(&args),
         Command::Graph(args) => run_graph(&args, cli.quiet),
+        Command::Export(args) => run_export(&args),
     }
 }
 
@@ -415,4 +416,66 @@ fn run_graph(args: &GraphArgs, quiet: bool) -> Result<Status> {
     } else {
         Status::SomeFailed
     })
+}
+
+fn run_export(args: &ExportArgs) -> Result<Status> {
+    let known = known_keys(&args.rrd)?;
+    let filter = Filter {
+        monitors: args.monitors.clone(),
+        remotes: args.remotes.clone(),
+        bytes: args.bytes.clone(),
+        ..Filter::default()
+    };
+    let keys: Vec<Key> = if args.keys.is_empty() {
+        known
+            .into_iter()
+            .filter(|k| filter.keeps(&k.monitor, &k.remote, k.bytes))
+            .collect()
+    } else {
+        args.keys
+            .iter()
+            .map(|name| find_key(&known, name, &args.rrd))
+            .collect::<Result<_>>()?
+    };
+    if keys.is_empty() {
+        bail!("no key matches the filters");
+    }
+    if args.dir.is_none() && keys.len() > 1 {
+        bail!("{} keys match: name one with --key, or write them all with -D DIR", keys.len());
+    }
+    let time = |text: &Option<String>| -> Result<Option<i64>> {
+        text.as_deref()
+            .map(|t| parse_time(t).map_err(anyhow::Error::msg))
+            .transpose()
+    };
+    let (start, end) = (time(&args.start)?, time(&args.end)?);
+    let mut failed = 0;
+    for key in &keys {
+        let file = key.rrd_path(&args.rrd);
+        let result = (|| -> Result<()> {
+            let end = match end {
+                Some(e) => e,
+                None => crate::store::last_update(&file)?,
+            };
+            let start = start.unwrap_or(end - 120 * 86_400);
+            let rows = crate::export::rows(key, &file, start, end)?;
+            let mut text = Vec::new();
+            crate::export::write(&mut text, key, &rows, args.format)?;
+            match &args.dir {
+                Some(dir) => {
+                    let name = crate::export::file_name(key, start, end, args.format);
+                    write_file_atomically(&dir.join(name), &text)
+                }
+                None => Ok(std::io::stdout().lock().write_all(&text)?),
+            }
+        })();
+        if let Err(e) = result {
+            failed += 1;
+            eprintln!("error: {key}: {e:#}");
+        }
+    }
+    if let Some(dir) = &args.dir {
+        eprintln!("export: {} files in {}, {failed} failed", keys.len() - failed, dir.display());
+    }
+    Ok(if failed == 0 { Status::Done } else { Status::SomeFailed })
 }

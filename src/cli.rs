@@ -43,6 +43,10 @@ pub enum Command {
     ///
     /// Example: pinger-smokeping graph --rrd /srv/smokeping/data --range 10d -o g.png monitor.niit.edu.pk_www.carnet.hr_100_10
     Graph(GraphArgs),
+    /// Write the rows behind the graphs (loss, median, pings in ms) as CSV or JSON.
+    ///
+    /// Example: pinger-smokeping export --rrd /srv/smokeping/data --monitor pinger.slac.stanford.edu -D export/
+    Export(ExportArgs),
     /// Measure create, backfill, nightly update and fetch in one or more directories (local
     /// disk against NFS), against librrd's floor and the rrdtool command line.
     ///
@@ -174,6 +178,46 @@ pub struct GraphArgs {
     /// Directory for --all.
     #[arg(long, value_name = "DIR", default_value = "graphs")]
     pub out_dir: PathBuf,
+}
+
+/// `export`.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// Root of the RRD tree (with its srcdest.txt).
+    #[arg(long, value_name = "DIR")]
+    pub rrd: PathBuf,
+
+    /// Export this key (repeatable).
+    #[arg(long = "key", value_name = "KEY")]
+    pub keys: Vec<String>,
+
+    /// Keep only this monitor (repeatable).
+    #[arg(long = "monitor", value_name = "HOST")]
+    pub monitors: Vec<String>,
+
+    /// Keep only this remote host (repeatable).
+    #[arg(long = "remote", value_name = "HOST")]
+    pub remotes: Vec<String>,
+
+    /// Keep only this packet size (repeatable).
+    #[arg(long = "bytes", value_name = "SIZE")]
+    pub bytes: Vec<u32>,
+
+    /// First time (default: 120 days before --end).
+    #[arg(long, value_name = "TIME")]
+    pub start: Option<String>,
+
+    /// Last time (default: each file's last update).
+    #[arg(long, value_name = "TIME")]
+    pub end: Option<String>,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = crate::export::Format::Csv)]
+    pub format: crate::export::Format,
+
+    /// Write one file per key into this directory (default: standard output, one key only).
+    #[arg(short = 'D', long = "dir", value_name = "DIR")]
+    pub dir: Option<PathBuf>,
 }
 
 /// `bench`.

@@ -14,6 +14,7 @@ pub mod bench;
 pub mod cli;
 pub mod collect;
 pub mod convert;
+pub mod export;
 pub mod generate;
 pub mod graph;
 pub mod key;

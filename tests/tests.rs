@@ -2,6 +2,7 @@
 
 mod convert;
 mod cron;
+mod export;
 mod graph;
 mod reference;
 mod scan;
