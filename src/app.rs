@@ -2,7 +2,8 @@
 
 use crate::bench::{self, BenchPlan};
 use crate::cli::{
-    BenchArgs, Cli, Command, ExportArgs, GenerateArgs, GraphArgs, InputArgs, ScanArgs, WriteArgs,
+    BenchArgs, Cli, Command, ExportArgs, GenerateArgs, GraphArgs, InputArgs, ScanArgs,
+    SmokepingConfigArgs, WriteArgs,
 };
 use crate::collect::{self, Selection};
 use crate::convert::{self, Action, Mode, Target, TEMP_SUFFIX};
@@ -45,6 +46,7 @@ pub fn run(cli: Cli) -> Result<Status> {
         Command::Bench(args) => run_bench(&args),
         Command::Graph(args) => run_graph(&args, cli.quiet),
         Command::Export(args) => run_export(&args),
+        Command::SmokepingConfig(args) => run_smokeping_config(&args),
     }
 }
 
@@ -441,7 +443,10 @@ fn run_export(args: &ExportArgs) -> Result<Status> {
         bail!("no key matches the filters");
     }
     if args.dir.is_none() && keys.len() > 1 {
-        bail!("{} keys match: name one with --key, or write them all with -D DIR", keys.len());
+        bail!(
+            "{} keys match: name one with --key, or write them all with -D DIR",
+            keys.len()
+        );
     }
     let time = |text: &Option<String>| -> Result<Option<i64>> {
         text.as_deref()
@@ -475,7 +480,65 @@ fn run_export(args: &ExportArgs) -> Result<Status> {
         }
     }
     if let Some(dir) = &args.dir {
-        eprintln!("export: {} files in {}, {failed} failed", keys.len() - failed, dir.display());
+        eprintln!(
+            "export: {} files in {}, {failed} failed",
+            keys.len() - failed,
+            dir.display()
+        );
     }
-    Ok(if failed == 0 { Status::Done } else { Status::SomeFailed })
+    Ok(if failed == 0 {
+        Status::Done
+    } else {
+        Status::SomeFailed
+    })
+}
+
+fn run_smokeping_config(args: &SmokepingConfigArgs) -> Result<Status> {
+    let keys = known_keys(&args.rrd)?;
+    let Some(first) = keys
+        .iter()
+        .map(|k| k.rrd_path(&args.rrd))
+        .find(|p| p.exists())
+    else {
+        bail!("{}: no RRD of srcdest.txt exists", args.rrd.display());
+    };
+    // SmokePing has one Database section: list the keys whose files have its layout.
+    let layout = crate::smokeping::layout_of(&first)?;
+    let (shown, other): (Vec<Key>, Vec<Key>) = keys.into_iter().partition(|k| {
+        let path = k.rrd_path(&args.rrd);
+        path.exists() && crate::smokeping::layout_of(&path).is_ok_and(|l| l == layout)
+    });
+    for k in &other {
+        eprintln!(
+            "smokeping-config: left out {k}: no file, or a layout other than {}",
+            first.display()
+        );
+    }
+    let datadir = std::fs::canonicalize(&args.rrd)
+        .with_context(|| format!("{}: cannot resolve", args.rrd.display()))?;
+    let site = crate::smokeping::Site {
+        datadir,
+        imgcache: args.imgcache.clone(),
+        imgurl: args.imgurl.clone(),
+        piddir: args.piddir.clone(),
+        cgiurl: args.cgiurl.clone(),
+        template: args.template.clone(),
+    };
+    let text = crate::smokeping::config(&site, &layout, &shown, args.targets_only);
+    match &args.output {
+        Some(path) => {
+            write_file_atomically(path, text.as_bytes())?;
+            eprintln!(
+                "smokeping-config: {} keys in {}",
+                shown.len(),
+                path.display()
+            );
+        }
+        None => std::io::stdout().lock().write_all(text.as_bytes())?,
+    }
+    Ok(if other.is_empty() {
+        Status::Done
+    } else {
+        Status::SomeFailed
+    })
 }

@@ -47,6 +47,10 @@ pub enum Command {
     ///
     /// Example: pinger-smokeping export --rrd /srv/smokeping/data --monitor pinger.slac.stanford.edu -D export/
     Export(ExportArgs),
+    /// Write a SmokePing configuration that shows the RRDs of a tree in a stock SmokePing.
+    ///
+    /// Example: pinger-smokeping smokeping-config --rrd /srv/smokeping/data -o /etc/smokeping/config
+    SmokepingConfig(SmokepingConfigArgs),
     /// Measure create, backfill, nightly update and fetch in one or more directories (local
     /// disk against NFS), against librrd's floor and the rrdtool command line.
     ///
@@ -218,6 +222,54 @@ pub struct ExportArgs {
     /// Write one file per key into this directory (default: standard output, one key only).
     #[arg(short = 'D', long = "dir", value_name = "DIR")]
     pub dir: Option<PathBuf>,
+}
+
+/// `smokeping-config`.
+#[derive(Debug, Args)]
+pub struct SmokepingConfigArgs {
+    /// Root of the RRD tree (with its srcdest.txt): SmokePing's datadir.
+    #[arg(long, value_name = "DIR")]
+    pub rrd: PathBuf,
+
+    /// Write to this file instead of standard output.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Only the Targets sections, for sites that @include them into their own config.
+    #[arg(long)]
+    pub targets_only: bool,
+
+    /// SmokePing's image cache (imgcache).
+    #[arg(
+        long,
+        value_name = "DIR",
+        default_value = "/var/cache/smokeping/images"
+    )]
+    pub imgcache: PathBuf,
+
+    /// URL of the image cache (imgurl).
+    #[arg(long, value_name = "URL", default_value = "../smokeping/images")]
+    pub imgurl: String,
+
+    /// SmokePing's pid directory (piddir).
+    #[arg(long, value_name = "DIR", default_value = "/var/run/smokeping")]
+    pub piddir: PathBuf,
+
+    /// The CGI's URL (cgiurl).
+    #[arg(
+        long,
+        value_name = "URL",
+        default_value = "http://localhost/cgi-bin/smokeping.cgi"
+    )]
+    pub cgiurl: String,
+
+    /// The page template.
+    #[arg(
+        long,
+        value_name = "FILE",
+        default_value = "/etc/smokeping/basepage.html"
+    )]
+    pub template: PathBuf,
 }
 
 /// `bench`.

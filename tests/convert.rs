@@ -560,69 +560,6 @@ fn summary_json_has_the_figures() {
     assert_eq!(v["write"]["samples_written"], v["read"]["samples"]);
 }
 
-/// SmokePing's own CGI must draw our files. Skips (saying so) only without smokeping;
-/// `make test` installs it.
-#[test]
-fn smokeping_cgi_draws_a_fixture_rrd() {
-    let cgi = Path::new("/usr/share/smokeping/smokeping.cgi");
-    if !cgi.exists() {
-        eprintln!("SKIPPED: {} is not installed", cgi.display());
-        return;
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let rrd = dir.path().join("rrd");
-    let (code, _) = backfill(&fixture("archive"), &rrd, &ARCHIVE_WINDOW);
-    assert_eq!(code, 0);
-    for sub in ["cache", "var", "pages"] {
-        std::fs::create_dir_all(dir.path().join(sub)).unwrap();
-    }
-    let d = dir.path().display();
-    let config = format!(
-        "*** General ***\nowner = PingER test\ncontact = nobody@example.org\n\
-         cgiurl = http://localhost/cgi-bin/smokeping.cgi\nimgcache = {d}/cache\nimgurl = cache\n\
-         datadir = {d}/rrd\npiddir = {d}/var\nsmokemail = /etc/smokeping/smokemail\n\
-         tmail = /etc/smokeping/tmail\npagedir = {d}/pages\n\n\
-         *** Database ***\nstep = 1800\npings = 10\nAVERAGE 0.5 1 5760\n\n\
-         *** Presentation ***\ntemplate = /etc/smokeping/basepage.html\n\
-         + overview\nwidth = 600\nheight = 50\nrange = 10h\n\
-         + detail\nwidth = 600\nheight = 200\nunison_tolerance = 2\n\"Last 10 Days\" 10d\n\n\
-         *** Probes ***\n+ FPing\nbinary = /usr/bin/fping\n\n\
-         *** Targets ***\nprobe = FPing\nmenu = Top\ntitle = PingER\n\n\
-         + monitor_niit_edu_pk\nmenu = monitor.niit.edu.pk\ntitle = monitor.niit.edu.pk\n\n\
-         ++ www_niit_edu_pk_1000_10\nmenu = www.niit.edu.pk 1000\n\
-         title = monitor.niit.edu.pk to www.niit.edu.pk, 1000 bytes\nhost = www.niit.edu.pk\n"
-    );
-    let config_path = dir.path().join("config");
-    std::fs::write(&config_path, config).unwrap();
-    let out = std::process::Command::new(cgi)
-        .arg(&config_path)
-        .current_dir(dir.path())
-        .env("REQUEST_METHOD", "GET")
-        .env(
-            "QUERY_STRING",
-            "target=monitor_niit_edu_pk.www_niit_edu_pk_1000_10;displaymode=a;start=1171584000;end=1171843200",
-        )
-        .env("GATEWAY_INTERFACE", "CGI/1.1")
-        .env("SERVER_SOFTWARE", "x")
-        .output()
-        .unwrap();
-    let head = String::from_utf8_lossy(&out.stdout[..out.stdout.len().min(200)]).into_owned();
-    assert!(
-        head.starts_with("Content-Type: image/png"),
-        "{head}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let png_at = out
-        .stdout
-        .windows(4)
-        .position(|w| w == b"\x89PNG")
-        .expect("a PNG follows the header");
-    assert!(
-        out.stdout.len() - png_at > 5000,
-        "the graph is a real image"
-    );
-}
-
 #[test]
 fn shards_write_one_tree_together_and_equal_a_whole_run() {
     let dir = tempfile::tempdir().unwrap();

@@ -12,15 +12,26 @@ fn csv_round_trips_to_rrdtool_fetch() {
     let rrd = fixture_rrds(dir.path());
     let (start, end) = (1_171_584_000, 1_171_843_200);
     let (code, stdout, stderr) = run(&[
-        "export", "--rrd", rrd.to_str().unwrap(), "--key", KEY,
-        "--start", &start.to_string(), "--end", &end.to_string(),
+        "export",
+        "--rrd",
+        rrd.to_str().unwrap(),
+        "--key",
+        KEY,
+        "--start",
+        &start.to_string(),
+        "--end",
+        &end.to_string(),
     ]);
     assert_eq!(code, 0, "{stderr}");
     let mut lines = stdout.lines();
     let header = lines.next().unwrap();
     assert!(header.starts_with("time,iso_time,loss,loss_percent,median_ms,ping1_ms"));
     assert!(header.ends_with(",ping10_ms"));
-    let fetched = rrdtool_fetch(&rrd.join("monitor_niit_edu_pk/www_niit_edu_pk_1000_10.rrd"), start, end);
+    let fetched = rrdtool_fetch(
+        &rrd.join("monitor_niit_edu_pk/www_niit_edu_pk_1000_10.rrd"),
+        start,
+        end,
+    );
     let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
     assert_eq!(rows.len(), 144);
     let mut known = 0;
@@ -51,8 +62,17 @@ fn json_files_per_key_in_a_directory() {
     let rrd = fixture_rrds(dir.path());
     let out = dir.path().join("export");
     let (code, _, stderr) = run(&[
-        "export", "--rrd", rrd.to_str().unwrap(), "--monitor", "monitor.niit.edu.pk",
-        "--format", "json", "-D", out.to_str().unwrap(), "--end", "2007-02-19",
+        "export",
+        "--rrd",
+        rrd.to_str().unwrap(),
+        "--monitor",
+        "monitor.niit.edu.pk",
+        "--format",
+        "json",
+        "-D",
+        out.to_str().unwrap(),
+        "--end",
+        "2007-02-19",
     ]);
     assert_eq!(code, 0, "{stderr}");
     let mut names: Vec<String> = std::fs::read_dir(&out)
@@ -61,7 +81,10 @@ fn json_files_per_key_in_a_directory() {
         .collect();
     names.sort();
     assert_eq!(names.len(), 4);
-    assert_eq!(names[0], "monitor.niit.edu.pk_monalisa.niit.edu.pk_1000_1161475200_1171843200.json");
+    assert_eq!(
+        names[0],
+        "monitor.niit.edu.pk_monalisa.niit.edu.pk_1000_1161475200_1171843200.json"
+    );
     let doc: serde_json::Value =
         serde_json::from_slice(&std::fs::read(out.join(&names[3])).unwrap()).unwrap();
     assert_eq!(doc["remote"], "www.niit.edu.pk");

@@ -6,4 +6,5 @@ mod export;
 mod graph;
 mod reference;
 mod scan;
+mod smokeping;
 mod util;
