@@ -2,8 +2,9 @@
 # Both install the Debian packages they need when missing (as root, or through sudo).
 
 DEB_PACKAGES := librrd-dev libclang-dev rrdtool pkg-config
-# smokeping: its CGI checks that SmokePing itself draws our files.
-TEST_PACKAGES := smokeping
+# smokeping: its CGI checks that SmokePing itself draws our files; chromium and its driver
+# run the web app's end-to-end test.
+TEST_PACKAGES := smokeping chromium chromium-driver
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BIN := target/release/pinger-smokeping
 DEMO := demo-out
@@ -30,6 +31,7 @@ install:
 
 # One key of the fixtures to show in detail: a lossy path with a 100 % loss row.
 DEMO_RRD := $(DEMO)/rrd/monitor_niit_edu_pk/www_niit_edu_pk_1000_10.rrd
+DEMO_KEY := monitor.niit.edu.pk_www.niit.edu.pk_1000_10
 
 demo: deps
 	cargo build --release --quiet
@@ -40,7 +42,11 @@ demo: deps
 	@rrdtool info $(DEMO_RRD) | grep -E '^(step|last_update|ds\[(loss|median|ping1)\]\.(type|minimal_heartbeat|max)|rra\[0\]\.(cf|rows|pdp_per_row))'
 	@echo; echo "== rrdtool fetch $(DEMO_RRD) (loss, median and ping1..10 in seconds)"
 	@rrdtool fetch $(DEMO_RRD) AVERAGE -s 1171754999 -e 1171760400
+	@echo; echo "== graphs of $(DEMO_KEY) (2, 10, 30 and 120 days)"
+	@for r in 2d 10d 30d 120d; do $(BIN) graph --rrd $(DEMO)/rrd --range $$r -o $(DEMO)/graphs/$(DEMO_KEY)_$$r.png $(DEMO_KEY); done
 	@echo; echo "Output: $(CURDIR)/$(DEMO)/rrd (one RRD per key, srcdest.txt)"
+	@echo "        $(CURDIR)/$(DEMO)/graphs"
+	@echo "Browse: $(BIN) serve --rrd $(DEMO)/rrd   (then open http://127.0.0.1:8080/)"
 
 test: test-deps
 	cargo test --quiet

@@ -47,6 +47,11 @@ pub fn run(cli: Cli) -> Result<Status> {
         Command::Graph(args) => run_graph(&args, cli.quiet),
         Command::Export(args) => run_export(&args),
         Command::SmokepingConfig(args) => run_smokeping_config(&args),
+        Command::Serve(args) => {
+            known_keys(&args.rrd)?;
+            crate::serve::serve(args.rrd, args.listen)?;
+            Ok(Status::Done)
+        }
     }
 }
 

@@ -51,6 +51,10 @@ pub enum Command {
     ///
     /// Example: pinger-smokeping smokeping-config --rrd /srv/smokeping/data -o /etc/smokeping/config
     SmokepingConfig(SmokepingConfigArgs),
+    /// Serve the key list, the graphs and the exports as a small web app.
+    ///
+    /// Example: pinger-smokeping serve --rrd /srv/smokeping/data --listen 127.0.0.1:8080
+    Serve(ServeArgs),
     /// Measure create, backfill, nightly update and fetch in one or more directories (local
     /// disk against NFS), against librrd's floor and the rrdtool command line.
     ///
@@ -270,6 +274,18 @@ pub struct SmokepingConfigArgs {
         default_value = "/etc/smokeping/basepage.html"
     )]
     pub template: PathBuf,
+}
+
+/// `serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Root of the RRD tree (with its srcdest.txt).
+    #[arg(long, value_name = "DIR")]
+    pub rrd: PathBuf,
+
+    /// Address to listen on (loopback by default; port 0 picks a free port).
+    #[arg(long, default_value = "127.0.0.1:8080", value_name = "ADDR:PORT")]
+    pub listen: std::net::SocketAddr,
 }
 
 /// `bench`.

@@ -24,6 +24,7 @@ pub mod progress;
 pub mod report;
 pub mod sample;
 pub mod scan;
+pub mod serve;
 pub mod smokeping;
 pub mod state;
 pub mod store;

@@ -6,5 +6,6 @@ mod export;
 mod graph;
 mod reference;
 mod scan;
+mod serve;
 mod smokeping;
 mod util;
