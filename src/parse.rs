@@ -521,7 +521,7 @@ mod tests {
 
     #[test]
     fn full_line_seq0_with_three_decimals() {
-        let r = ok(include_str!("../../shared/samples/new_format_2006_seq0_3dec.txt").trim_end());
+        let r = ok(include_str!("../fixtures/samples/new_format_2006_seq0_3dec.txt").trim_end());
         assert_eq!(r.shape, Shape::Full);
         assert_eq!(r.monitor, "pinger.slac.stanford.edu");
         assert_eq!(r.monitor_addr, "134.79.240.30");
@@ -543,7 +543,7 @@ mod tests {
 
     #[test]
     fn full_line_seq1_with_integer_rtts() {
-        let r = ok(include_str!("../../shared/samples/new_format_2007_seq1_intrtt.txt").trim_end());
+        let r = ok(include_str!("../fixtures/samples/new_format_2007_seq1_intrtt.txt").trim_end());
         assert_eq!(r.monitor, "monitor.niit.edu.pk");
         assert_eq!(r.pings.first().map(|p| p.seq), Some(1));
         assert_eq!(
@@ -559,13 +559,13 @@ mod tests {
     #[test]
     fn every_real_sample_line_is_accepted() {
         let files = [
-            include_str!("../../shared/samples/hep_data_2003_ipname_dupkeys.txt"),
-            include_str!("../../shared/samples/new_format_2006_seq0_3dec.txt"),
-            include_str!("../../shared/samples/new_format_2007_seq1_intrtt.txt"),
-            include_str!("../../shared/samples/old_format_1997_slac_confluence.txt"),
-            include_str!("../../shared/samples/perfsonar_conversion_2003.txt"),
-            include_str!("../../shared/samples/ping_data_help_2011.txt"),
-            include_str!("../../shared/samples/pinger2_2010_slac.txt"),
+            include_str!("../fixtures/samples/hep_data_2003_ipname_dupkeys.txt"),
+            include_str!("../fixtures/samples/new_format_2006_seq0_3dec.txt"),
+            include_str!("../fixtures/samples/new_format_2007_seq1_intrtt.txt"),
+            include_str!("../fixtures/samples/old_format_1997_slac_confluence.txt"),
+            include_str!("../fixtures/samples/perfsonar_conversion_2003.txt"),
+            include_str!("../fixtures/samples/ping_data_help_2011.txt"),
+            include_str!("../fixtures/samples/pinger2_2010_slac.txt"),
         ];
         let mut lines = 0;
         for text in files {
@@ -591,13 +591,13 @@ mod tests {
             })
         );
         assert!(r.pings.is_empty());
-        let r = ok(include_str!("../../shared/samples/pinger2_2010_slac.txt")
+        let r = ok(include_str!("../fixtures/samples/pinger2_2010_slac.txt")
             .lines()
             .nth(1)
             .unwrap());
         assert_eq!(r.remote, "195.24.192.47");
         let r = ok(
-            include_str!("../../shared/samples/hep_data_2003_ipname_dupkeys.txt")
+            include_str!("../fixtures/samples/hep_data_2003_ipname_dupkeys.txt")
                 .lines()
                 .next()
                 .unwrap(),

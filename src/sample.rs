@@ -174,7 +174,7 @@ mod tests {
 
     #[test]
     fn xmt_equal_to_n_keeps_all_replies_sorted() {
-        let line = include_str!("../../shared/samples/new_format_2006_seq0_3dec.txt");
+        let line = include_str!("../fixtures/samples/new_format_2006_seq0_3dec.txt");
         let (loss, median, pings) = sample(line.trim_end(), 10);
         assert_eq!(loss, 0);
         assert_eq!(
