@@ -7,8 +7,9 @@
 
 use nom::bytes::complete::{take_till1, take_while, take_while1};
 use nom::character::complete::char as nom_char;
-use nom::combinator::{opt, recognize};
-use nom::sequence::pair;
+use nom::character::complete::digit0;
+use nom::combinator::opt;
+use nom::sequence::preceded;
 use nom::{IResult, Parser};
 use thiserror::Error;
 
@@ -358,13 +359,12 @@ fn next_token(input: &[u8]) -> IResult<&[u8], &[u8]> {
     token(input)
 }
 
-/// A non-negative decimal: digits, optionally `.` and more digits (`12`, `0.255`, `223.`).
-fn decimal(input: &[u8]) -> IResult<&[u8], &[u8]> {
-    recognize(pair(
-        take_while1(|b: u8| b.is_ascii_digit()),
-        opt(pair(nom_char('.'), take_while(|b: u8| b.is_ascii_digit()))),
-    ))
-    .parse(input)
+/// A non-negative decimal: digits, optionally `.` and more digits (`12`, `0.255`, `223.`),
+/// as its integer and fraction digits.
+fn decimal_parts(input: &[u8]) -> IResult<&[u8], (&[u8], &[u8])> {
+    let (input, int_part) = digits(input)?;
+    let (input, frac_part) = opt(preceded(nom_char('.'), digit0)).parse(input)?;
+    Ok((input, (int_part, frac_part.unwrap_or(&[]))))
 }
 
 /// Digits only.
@@ -421,39 +421,19 @@ fn rtt(field: &'static str, tok: &[u8]) -> Result<Micros, Reject> {
         field,
         value: lossy(tok),
     };
-    let (rest, text) = decimal(tok).map_err(|_| bad())?;
-    if !rest.is_empty() {
+    let (rest, (int_part, frac_part)) = decimal_parts(tok).map_err(|_| bad())?;
+    if !rest.is_empty() || int_part.len() > 7 {
         return Err(bad());
     }
-    // Integer digits, then up to 3 fraction digits; the 4th fraction digit rounds.
-    let mut micros: u64 = 0;
-    let mut frac_digits = None;
-    for &b in text {
-        match (b, frac_digits) {
-            (b'.', _) => frac_digits = Some(0),
-            (_, None) => {
-                micros = micros * 10 + u64::from(b - b'0');
-                if micros > u64::from(u32::MAX) {
-                    return Err(bad());
-                }
-            }
-            (_, Some(n)) if n < 3 => {
-                micros = micros * 10 + u64::from(b - b'0');
-                frac_digits = Some(n + 1);
-            }
-            (_, Some(3)) => {
-                micros += u64::from(b >= b'5');
-                frac_digits = Some(4);
-            }
-            _ => {}
-        }
+    // Integer digits, then 3 fraction digits (padded with zeros); the 4th rounds half up.
+    let digit = |d: Option<&u8>| d.map_or(0, |&b| u64::from(b - b'0'));
+    let mut micros = int_part
+        .iter()
+        .fold(0u64, |acc, &b| acc * 10 + u64::from(b - b'0'));
+    for i in 0..3 {
+        micros = micros * 10 + digit(frac_part.get(i));
     }
-    match frac_digits.unwrap_or(0) {
-        0 => micros *= 1000,
-        1 => micros *= 100,
-        2 => micros *= 10,
-        _ => {}
-    }
+    micros += u64::from(frac_part.get(3).is_some_and(|&b| b >= b'5'));
     u32::try_from(micros).map_err(|_| bad())
 }
 
@@ -490,11 +470,20 @@ mod tests {
 
     #[test]
     fn decimal_takes_digits_and_an_optional_fraction() {
-        assert_eq!(decimal(b"0.255 "), Ok((&b" "[..], &b"0.255"[..])));
-        assert_eq!(decimal(b"12x"), Ok((&b"x"[..], &b"12"[..])));
-        assert_eq!(decimal(b"223."), Ok((&b""[..], &b"223."[..])));
-        assert!(decimal(b".5").is_err());
-        assert!(decimal(b"-1").is_err());
+        assert_eq!(
+            decimal_parts(b"0.255 "),
+            Ok((&b" "[..], (&b"0"[..], &b"255"[..])))
+        );
+        assert_eq!(
+            decimal_parts(b"12x"),
+            Ok((&b"x"[..], (&b"12"[..], &b""[..])))
+        );
+        assert_eq!(
+            decimal_parts(b"223."),
+            Ok((&b""[..], (&b"223"[..], &b""[..])))
+        );
+        assert!(decimal_parts(b".5").is_err());
+        assert!(decimal_parts(b"-1").is_err());
     }
 
     #[test]
