@@ -6,15 +6,14 @@ use crate::cli::{
     SmokepingConfigArgs, WriteArgs,
 };
 use crate::collect::{self, Selection};
-use crate::convert::{self, Action, Mode, Target, TEMP_SUFFIX};
+use crate::convert::{self, Target};
 use crate::generate::{self, Plan};
 use crate::graph;
 use crate::key::{Filter, Key};
-use crate::lock;
 use crate::report::{self, RunSummary};
 use crate::scan;
-use crate::state::{self, RunState};
 use crate::store::{Layout, Rra};
+use crate::tree;
 use crate::window::{parse_time, Window};
 use anyhow::{bail, Context, Result};
 use std::io::Write;
@@ -141,81 +140,31 @@ pub fn layout(args: &WriteArgs) -> Result<Layout> {
 fn run_write(args: &WriteArgs, backfill: bool, quiet: bool) -> Result<Status> {
     let started = Instant::now();
     let command = if backfill { "backfill" } else { "update" };
-    let mut selection = selection(&args.input)?;
+    let selection = selection(&args.input)?;
     let target = Target {
         rrd_dir: args.rrd.clone(),
         layout: layout(args)?,
         fsync: !args.no_fsync,
         temp_tag: convert::temp_tag(selection.filter.shard),
     };
-    let shard = selection.filter.shard;
-    let _lock = lock::acquire_for(&args.rrd, shard)?;
-    let leftovers = remove_leftover_temp_files(&args.rrd, &target.temp_tag);
-    if leftovers > 0 {
-        eprintln!("{command}: removed {leftovers} temporary files left by an interrupted run");
+    let run = tree::write_tree(selection, &target, backfill, quiet)?;
+    if run.leftovers > 0 {
+        eprintln!(
+            "{command}: removed {} temporary files left by an interrupted run",
+            run.leftovers
+        );
     }
-
-    // The nightly fast path: read only what changed since the last complete run; keys that
-    // then need the whole window (new files, late data) get a second, filtered read.
-    let listed_at = state::now();
-    if !backfill {
-        selection.since = state::since(&args.rrd, shard, &selection);
-    }
-    let mode = match (backfill, selection.since.is_some()) {
-        (true, _) => Mode::Backfill,
-        (false, partial) => Mode::Update { partial },
-    };
-    let mut collection = collect::collect(&selection, quiet);
-    let (mut outcomes, mut write_stats) = convert::convert(&collection, &target, mode, quiet);
-    let mut rebuild_read = None;
-    if write_stats.deferred > 0 {
-        let keys = outcomes
-            .iter()
-            .filter(|o| matches!(o.result, Ok((Action::Deferred, _))))
-            .map(|o| (o.key.monitor.clone(), o.key.remote.clone(), o.key.bytes))
-            .collect();
-        let mut whole = selection.clone();
-        whole.since = None;
-        whole.filter.keys = Some(keys);
-        let rest = collect::collect(&whole, quiet);
-        let (more, more_stats) = convert::convert(&rest, &target, Mode::Backfill, quiet);
-        outcomes.retain(|o| !matches!(o.result, Ok((Action::Deferred, _))));
-        outcomes.extend(more);
-        write_stats.absorb(&more_stats);
-        collection.errors.extend(rest.errors);
-        rebuild_read = Some(rest.stats);
-    }
-    let written: Vec<&Key> = outcomes
-        .iter()
-        .filter(|o| o.result.is_ok())
-        .map(|o| &o.key)
-        .collect();
-    // Shards of one tree share srcdest.txt: merge under a short lock.
-    lock::while_locked(&args.rrd.join(".pinger-smokeping.srcdest.lock"), || {
-        write_srcdest(&target, &written)
-    })
-    .with_context(|| format!("{}: cannot lock srcdest.txt", args.rrd.display()))??;
-
-    let key_errors: Vec<String> = outcomes
+    let key_errors: Vec<String> = run
+        .outcomes
         .iter()
         .filter_map(|o| o.result.as_ref().err().map(|e| format!("{}: {e}", o.key)))
         .collect();
-    let failed = !collection.errors.is_empty() || write_stats.failed > 0;
-    let run = RunState {
-        started: listed_at,
-        end: selection.window.end,
-        selection: state::signature(&selection),
-        complete: !failed,
-    };
-    state::save(&args.rrd, shard, &run)
-        .with_context(|| format!("{}: cannot write the run state", args.rrd.display()))?;
-
     let summary = RunSummary {
         command,
-        read: &collection.stats,
-        rebuild_read: rebuild_read.as_ref(),
-        file_errors: report::file_errors(&collection.errors),
-        write: Some(&write_stats),
+        read: &run.read,
+        rebuild_read: run.rebuild_read.as_ref(),
+        file_errors: report::file_errors(&run.errors),
+        write: Some(&run.write),
         key_errors,
         seconds: started.elapsed().as_secs_f64(),
     };
@@ -224,45 +173,15 @@ fn run_write(args: &WriteArgs, backfill: bool, quiet: bool) -> Result<Status> {
         let json = serde_json::to_vec_pretty(&summary)?;
         write_file_atomically(path, &json)?;
     }
-    Ok(if failed {
+    Ok(if run.failed() {
         Status::SomeFailed
     } else {
         Status::Done
     })
 }
 
-/// Rewrites `<rrd>/srcdest.txt`: the keys just written plus those already listed whose RRD
-/// still exists, so a filtered or sharded run does not drop the others.
-fn write_srcdest(target: &Target, written: &[&Key]) -> Result<()> {
-    let path = target.rrd_dir.join("srcdest.txt");
-    let mut keys: Vec<Key> = scan::read_srcdest(&path, Some(target.layout.pings))
-        .into_iter()
-        .filter(|k| k.rrd_path(&target.rrd_dir).exists())
-        .collect();
-    keys.extend(written.iter().map(|k| (*k).clone()));
-    keys.sort();
-    keys.dedup();
-    let mut text = Vec::new();
-    scan::write_srcdest(&mut text, &keys)?;
-    write_file_atomically(&path, &text)
-}
-
-/// Removes our temporary files below `rrd_dir` (the lock says none is in use): all of them
-/// for a whole-tree run, only the shard's own (tagged) for a shard.
-fn remove_leftover_temp_files(rrd_dir: &Path, tag: &str) -> usize {
-    walkdir::WalkDir::new(rrd_dir)
-        .into_iter()
-        .filter_map(|e| e.ok())
-        .filter(|e| {
-            let name = e.file_name().to_string_lossy();
-            e.file_type().is_file() && name.ends_with(TEMP_SUFFIX) && name.contains(tag)
-        })
-        .filter(|e| std::fs::remove_file(e.path()).is_ok())
-        .count()
-}
-
 /// Writes a small file through a temporary file and a rename.
-fn write_file_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+pub fn write_file_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),

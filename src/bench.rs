@@ -6,10 +6,11 @@
 //! `rrdtool update` process per key, and per sample, measured on a few keys.
 
 use crate::collect::{self, Collection, Selection};
-use crate::convert::{self, format_updates, Mode, Target};
+use crate::convert::{format_updates, Target};
 use crate::generate::{self, Plan};
 use crate::key::Filter;
 use crate::store::{self, Layout, UpdateBatch};
+use crate::tree;
 use crate::window::Window;
 use anyhow::{Context, Result};
 use rayon::prelude::*;
@@ -71,7 +72,7 @@ pub struct DirResult {
     pub backfill_write: Stage,
     /// The same backfill without fsync.
     pub backfill_no_fsync: Stage,
-    /// `update` with one new day, after a backfill that ended a day earlier.
+    /// `update` with one new day, after a backfill that ended a day earlier (as cron runs it).
     pub update: Stage,
     /// Fetching every file's window.
     pub fetch: Stage,
@@ -127,17 +128,9 @@ pub fn run(plan: &BenchPlan) -> Result<BenchReport> {
         }
     };
     let layout = Layout::pinger_default();
-    let selection = |end: i64| Selection {
-        data: data.clone(),
-        window: Window::new(end, plan.days, layout.step),
-        pings: layout.pings,
-        filter: Filter::default(),
-        since: None,
-    };
     let started = Instant::now();
-    let full = collect::collect(&selection(plan.end), true);
+    let full = collect::collect(&selection(&data, plan, &layout, plan.end), true);
     let read_seconds = started.elapsed().as_secs_f64();
-    let day_before = collect::collect(&selection(plan.end - 86_400), true);
     let samples = full.stats.samples;
 
     let mut dirs = Vec::new();
@@ -148,7 +141,7 @@ pub fn run(plan: &BenchPlan) -> Result<BenchReport> {
         let work = tempfile::Builder::new()
             .prefix("pinger-bench-")
             .tempdir_in(dir)?;
-        let result = measure_dir(work.path(), &full, &day_before, &data, plan, &layout)?;
+        let result = measure_dir(work.path(), &full, &data, plan, &layout)?;
         dirs.push(DirResult {
             dir: dir.clone(),
             ..result
@@ -178,7 +171,6 @@ pub fn run(plan: &BenchPlan) -> Result<BenchReport> {
 fn measure_dir(
     work: &Path,
     full: &Collection,
-    day_before: &Collection,
     data: &Path,
     plan: &BenchPlan,
     layout: &Layout,
@@ -233,38 +225,45 @@ fn measure_dir(
     };
     drop(batches);
 
-    // Backfill end to end (the read is part of it), with and without fsync.
-    let backfill_stage = |rrd: &Path, fsync: bool| -> Result<(Stage, Stage)> {
-        let target = Target {
-            rrd_dir: rrd.to_path_buf(),
-            layout: layout.clone(),
-            fsync,
-            temp_tag: String::new(),
-        };
-        let t = Instant::now();
-        let collection = collect::collect(&full_selection(data, plan, layout), true);
-        let (_, stats) = convert::convert(&collection, &target, Mode::Backfill, true);
-        let total = Stage {
-            seconds: t.elapsed().as_secs_f64(),
-            files: n,
-            samples: stats.samples_written,
-        };
-        let write = Stage {
-            seconds: stats.seconds,
-            files: n,
-            samples: stats.samples_written,
-        };
-        anyhow::ensure!(
-            stats.failed == 0,
-            "{} keys failed in {}",
-            stats.failed,
-            rrd.display()
-        );
-        Ok((total, write))
+    // Backfill end to end, as the command runs it (read, write, srcdest, state).
+    let target = |rrd: PathBuf, fsync: bool| Target {
+        rrd_dir: rrd,
+        layout: layout.clone(),
+        fsync,
+        temp_tag: String::new(),
     };
-    let (backfill_no_fsync, _) = backfill_stage(&work.join("backfill-nofsync"), false)?;
+    let timed_run = |target: &Target, end: i64, backfill: bool| -> Result<(Stage, Stage)> {
+        let t = Instant::now();
+        let run = tree::write_tree(selection(data, plan, layout, end), target, backfill, true)?;
+        let seconds = t.elapsed().as_secs_f64();
+        anyhow::ensure!(
+            !run.failed(),
+            "{} keys failed in {}",
+            run.write.failed,
+            target.rrd_dir.display()
+        );
+        let samples = run.write.samples_written;
+        Ok((
+            Stage {
+                seconds,
+                files: n,
+                samples,
+            },
+            Stage {
+                seconds: run.write.seconds,
+                files: n,
+                samples,
+            },
+        ))
+    };
+    let (backfill_no_fsync, _) = timed_run(
+        &target(work.join("backfill-nofsync"), false),
+        plan.end,
+        true,
+    )?;
     let backfill_dir = work.join("backfill");
-    let (backfill, backfill_write) = backfill_stage(&backfill_dir, true)?;
+    let (backfill, backfill_write) =
+        timed_run(&target(backfill_dir.clone(), true), plan.end, true)?;
     let bytes_written = walkdir::WalkDir::new(&backfill_dir)
         .into_iter()
         .filter_map(|e| e.ok())
@@ -273,22 +272,11 @@ fn measure_dir(
         .map(|m| m.len())
         .sum();
 
-    // One nightly update: files built up to the day before, then the last day appended.
-    let nightly = work.join("nightly");
-    let target = Target {
-        rrd_dir: nightly.clone(),
-        layout: layout.clone(),
-        fsync: true,
-        temp_tag: String::new(),
-    };
-    convert::convert(day_before, &target, Mode::Backfill, true);
-    let t = Instant::now();
-    let (_, stats) = convert::convert(full, &target, Mode::Update { partial: false }, true);
-    let update = Stage {
-        seconds: t.elapsed().as_secs_f64(),
-        files: n,
-        samples: stats.samples_written,
-    };
+    // One nightly update as cron runs it: a tree updated up to the day before, then `update`
+    // with one new day (it reads only the files that may hold new lines).
+    let nightly = target(work.join("nightly"), true);
+    timed_run(&nightly, plan.end - 86_400, true)?;
+    let (update, _) = timed_run(&nightly, plan.end, false)?;
 
     // Fetch every file's window, no graphs.
     let t = Instant::now();
@@ -330,10 +318,10 @@ fn measure_dir(
     })
 }
 
-fn full_selection(data: &Path, plan: &BenchPlan, layout: &Layout) -> Selection {
+fn selection(data: &Path, plan: &BenchPlan, layout: &Layout, end: i64) -> Selection {
     Selection {
         data: data.to_path_buf(),
-        window: Window::new(plan.end, plan.days, layout.step),
+        window: Window::new(end, plan.days, layout.step),
         pings: layout.pings,
         filter: Filter::default(),
         since: None,

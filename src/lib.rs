@@ -28,4 +28,5 @@ pub mod serve;
 pub mod smokeping;
 pub mod state;
 pub mod store;
+pub mod tree;
 pub mod window;
