@@ -79,11 +79,8 @@ pub fn selection(input: &InputArgs) -> Result<Selection> {
         window: Window::new(end, input.days, input.step),
         pings: input.pings,
         filter: Filter {
-            monitors: input.monitors.clone(),
-            remotes: input.remotes.clone(),
-            bytes: input.bytes.clone(),
             shard,
-            keys: None,
+            ..input.filter.filter()
         },
         since: None,
     })
@@ -246,6 +243,13 @@ fn run_bench(args: &BenchArgs) -> Result<Status> {
     Ok(Status::Done)
 }
 
+/// A time given on the command line, if any.
+fn optional_time(text: &Option<String>) -> Result<Option<i64>> {
+    text.as_deref()
+        .map(|t| parse_time(t).map_err(anyhow::Error::msg))
+        .transpose()
+}
+
 /// The keys of an RRD tree, from its srcdest.txt.
 pub fn known_keys(rrd: &Path) -> Result<Vec<Key>> {
     let path = rrd.join("srcdest.txt");
@@ -268,12 +272,7 @@ pub fn find_key(keys: &[Key], name: &str, rrd: &Path) -> Result<Key> {
 
 fn run_graph(args: &GraphArgs, quiet: bool) -> Result<Status> {
     let keys = known_keys(&args.rrd)?;
-    let time = |text: &Option<String>| -> Result<Option<i64>> {
-        text.as_deref()
-            .map(|t| parse_time(t).map_err(anyhow::Error::msg))
-            .transpose()
-    };
-    let (start, end) = (time(&args.start)?, time(&args.end)?);
+    let (start, end) = (optional_time(&args.start)?, optional_time(&args.end)?);
     let draw = |key: &Key, range: &str, output: &Path| -> Result<()> {
         let file = key.rrd_path(&args.rrd);
         let end = match end {
@@ -346,12 +345,7 @@ fn run_graph(args: &GraphArgs, quiet: bool) -> Result<Status> {
 
 fn run_export(args: &ExportArgs) -> Result<Status> {
     let known = known_keys(&args.rrd)?;
-    let filter = Filter {
-        monitors: args.monitors.clone(),
-        remotes: args.remotes.clone(),
-        bytes: args.bytes.clone(),
-        ..Filter::default()
-    };
+    let filter = args.filter.filter();
     let keys: Vec<Key> = if args.keys.is_empty() {
         known
             .into_iter()
@@ -372,12 +366,7 @@ fn run_export(args: &ExportArgs) -> Result<Status> {
             keys.len()
         );
     }
-    let time = |text: &Option<String>| -> Result<Option<i64>> {
-        text.as_deref()
-            .map(|t| parse_time(t).map_err(anyhow::Error::msg))
-            .transpose()
-    };
-    let (start, end) = (time(&args.start)?, time(&args.end)?);
+    let (start, end) = (optional_time(&args.start)?, optional_time(&args.end)?);
     let mut failed = 0;
     for key in &keys {
         let file = key.rrd_path(&args.rrd);

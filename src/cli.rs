@@ -89,6 +89,17 @@ pub struct InputArgs {
     #[arg(long, default_value_t = 1800, value_name = "SECONDS", value_parser = clap::value_parser!(u32).range(60..=86400))]
     pub step: u32,
 
+    #[command(flatten)]
+    pub filter: FilterArgs,
+
+    /// Only monitors whose name hashes (FNV-1a 64) to shard I of N, for array jobs.
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<String>,
+}
+
+/// Which keys: empty lists mean all.
+#[derive(Debug, Args)]
+pub struct FilterArgs {
     /// Keep only this monitor (repeatable).
     #[arg(long = "monitor", value_name = "HOST")]
     pub monitors: Vec<String>,
@@ -100,10 +111,18 @@ pub struct InputArgs {
     /// Keep only this packet size (repeatable).
     #[arg(long = "bytes", value_name = "SIZE")]
     pub bytes: Vec<u32>,
+}
 
-    /// Only monitors whose name hashes (FNV-1a 64) to shard I of N, for array jobs.
-    #[arg(long, value_name = "I/N")]
-    pub shard: Option<String>,
+impl FilterArgs {
+    /// The filter these arguments describe (no shard, no key list).
+    pub fn filter(&self) -> crate::key::Filter {
+        crate::key::Filter {
+            monitors: self.monitors.clone(),
+            remotes: self.remotes.clone(),
+            bytes: self.bytes.clone(),
+            ..Default::default()
+        }
+    }
 }
 
 /// `scan`.
@@ -199,17 +218,8 @@ pub struct ExportArgs {
     #[arg(long = "key", value_name = "KEY")]
     pub keys: Vec<String>,
 
-    /// Keep only this monitor (repeatable).
-    #[arg(long = "monitor", value_name = "HOST")]
-    pub monitors: Vec<String>,
-
-    /// Keep only this remote host (repeatable).
-    #[arg(long = "remote", value_name = "HOST")]
-    pub remotes: Vec<String>,
-
-    /// Keep only this packet size (repeatable).
-    #[arg(long = "bytes", value_name = "SIZE")]
-    pub bytes: Vec<u32>,
+    #[command(flatten)]
+    pub filter: FilterArgs,
 
     /// First time (default: 120 days before --end).
     #[arg(long, value_name = "TIME")]

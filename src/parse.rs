@@ -319,22 +319,26 @@ impl LineParser {
     }
 }
 
-/// Number of distinct sequence numbers; a bitset covers the usual 0..64 without allocating.
-pub fn count_distinct_seqs(pings: &[Ping]) -> usize {
+/// The replies with a sequence number not seen before on the line (a duplicate reply repeats
+/// one), in arrival order; a bitset covers the usual 0..64 without allocating.
+pub fn distinct_replies(pings: &[Ping]) -> impl Iterator<Item = &Ping> {
     let mut low: u64 = 0;
-    let mut distinct = 0;
-    for (i, ping) in pings.iter().enumerate() {
-        let new = if ping.seq < 64 {
+    pings.iter().enumerate().filter_map(move |(i, ping)| {
+        let first = if ping.seq < 64 {
             let bit = 1u64 << ping.seq;
-            let new = low & bit == 0;
+            let first = low & bit == 0;
             low |= bit;
-            new
+            first
         } else {
             !pings[..i].iter().any(|p| p.seq == ping.seq)
         };
-        distinct += usize::from(new);
-    }
-    distinct
+        first.then_some(ping)
+    })
+}
+
+/// Number of distinct sequence numbers.
+pub fn count_distinct_seqs(pings: &[Ping]) -> usize {
+    distinct_replies(pings).count()
 }
 
 // ---- grammar productions -------------------------------------------------------------------

@@ -4,7 +4,7 @@
 //! sample"); the converter writes exactly what this module computes. Values stay integer
 //! microseconds here; the store turns them into seconds when it formats an update.
 
-use crate::parse::{Micros, Record};
+use crate::parse::{distinct_replies, Micros, Record};
 
 /// Marks an unknown value (a lost ping, or the median of a 100 % loss line).
 pub const UNKNOWN: Micros = Micros::MAX;
@@ -116,20 +116,8 @@ impl Sampler {
             }
             return;
         }
-        let mut low: u64 = 0;
-        for (i, ping) in record.pings.iter().enumerate() {
-            let first = if ping.seq < 64 {
-                let bit = 1u64 << ping.seq;
-                let first = low & bit == 0;
-                low |= bit;
-                first
-            } else {
-                !record.pings[..i].iter().any(|p| p.seq == ping.seq)
-            };
-            if first {
-                self.replies.push(ping.rtt);
-            }
-        }
+        self.replies
+            .extend(distinct_replies(record.pings).map(|p| p.rtt));
     }
 
     /// Computes one sample into a fresh buffer (for tests and one-off use).

@@ -22,30 +22,26 @@ fn rrd_file(rrd: &Path, key: &str, monitor: &str) -> PathBuf {
     ))
 }
 
-fn backfill(data: &Path, rrd: &Path, window: &[&str]) -> (i32, String) {
+/// Runs `backfill` or `update` from `data` into `rrd`; returns (exit code, stderr).
+fn convert_run(command: &str, data: &Path, rrd: &Path, extra: &[&str]) -> (i32, String) {
     let mut args = vec![
-        "backfill",
+        command,
         "--data",
         data.to_str().unwrap(),
         "--rrd",
         rrd.to_str().unwrap(),
     ];
-    args.extend(window);
+    args.extend(extra);
     let (code, _, stderr) = run(&args);
     (code, stderr)
 }
 
-fn update(data: &Path, rrd: &Path, window: &[&str]) -> (i32, String) {
-    let mut args = vec![
-        "update",
-        "--data",
-        data.to_str().unwrap(),
-        "--rrd",
-        rrd.to_str().unwrap(),
-    ];
-    args.extend(window);
-    let (code, _, stderr) = run(&args);
-    (code, stderr)
+fn backfill(data: &Path, rrd: &Path, extra: &[&str]) -> (i32, String) {
+    convert_run("backfill", data, rrd, extra)
+}
+
+fn update(data: &Path, rrd: &Path, extra: &[&str]) -> (i32, String) {
+    convert_run("update", data, rrd, extra)
 }
 
 /// Checks every file against the reference rows over the window `(end - days, end]`.
