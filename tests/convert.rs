@@ -600,3 +600,32 @@ fn shards_write_one_tree_together_and_equal_a_whole_run() {
         std::fs::read_to_string(whole.join("srcdest.txt")).unwrap()
     );
 }
+
+#[test]
+fn keys_that_map_to_one_file_are_refused_by_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    // `far.example.org` and `far_example.org` both become far_example_org_100_10.rrd.
+    std::fs::write(
+        data.join("ping-2007-02-18.txt"),
+        "m.org 1.1.1.1 far.example.org 2.2.2.2 100 1171756802 10 0\n\
+         m.org 1.1.1.1 far_example.org 2.2.2.3 100 1171756802 10 0\n\
+         m.org 1.1.1.1 near.example.org 2.2.2.4 100 1171756802 10 0\n",
+    )
+    .unwrap();
+    let rrd = dir.path().join("rrd");
+    let (code, stderr) = backfill(&data, &rrd, &ARCHIVE_WINDOW);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains("keys m.org_far.example.org_100_10 and m.org_far_example.org_100_10 map to the same file")
+            || stderr.contains("keys m.org_far_example.org_100_10 and m.org_far.example.org_100_10 map to the same file"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("1 created, 0 appended, 0 rebuilt, 0 unchanged, 2 failed"),
+        "{stderr}"
+    );
+    assert!(!rrd.join("m_org/far_example_org_100_10.rrd").exists());
+    assert!(rrd.join("m_org/near_example_org_100_10.rrd").exists());
+}

@@ -236,7 +236,17 @@ fn files_are_selected_by_name_date_but_keys_come_from_the_lines() {
 
 #[test]
 fn every_subcommand_explains_itself_with_an_example() {
-    for sub in ["scan", "backfill", "update", "generate"] {
+    for sub in [
+        "scan",
+        "backfill",
+        "update",
+        "graph",
+        "export",
+        "smokeping-config",
+        "serve",
+        "bench",
+        "generate",
+    ] {
         let out = bin().args([sub, "--help"]).output().unwrap();
         let help = String::from_utf8_lossy(&out.stdout);
         assert!(out.status.success());
