@@ -5,6 +5,7 @@
 //! else to a temporary directory.
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
+use indicatif::ProgressBar;
 use pinger_smokeping::collect::{collect, Selection};
 use pinger_smokeping::convert::{convert, format_updates, Mode, Target};
 use pinger_smokeping::generate::{generate, Plan};
@@ -115,7 +116,8 @@ fn benches(c: &mut Criterion) {
             },
             |target| {
                 let collection = collect(&selection, true);
-                let (_, stats) = convert(&collection, &target, Mode::Backfill, true);
+                let (_, stats) =
+                    convert(&collection, &target, Mode::Backfill, &ProgressBar::hidden());
                 assert_eq!(stats.failed, 0);
             },
             BatchSize::SmallInput,

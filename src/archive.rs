@@ -111,6 +111,28 @@ pub fn list_files(root: &Path, window: &Window, since: Option<&Since>) -> Listin
     listing
 }
 
+/// Splits path-sorted files into runs that share their first directory below `root` (in
+/// SLAC's layout, one run per monitor), keeping path order.
+pub fn group_by_top_dir<'a>(root: &Path, files: &'a [PathBuf]) -> Vec<&'a [PathBuf]> {
+    let top = |p: &PathBuf| {
+        p.strip_prefix(root).ok().and_then(|r| {
+            let mut parts = r.components();
+            let first = parts.next()?;
+            // A file directly under the root has no directory of its own.
+            parts.next().map(|_| first.as_os_str().to_owned())
+        })
+    };
+    let mut groups = Vec::new();
+    let mut start = 0;
+    for i in 1..=files.len() {
+        if i == files.len() || top(&files[i]) != top(&files[start]) {
+            groups.push(&files[start..i]);
+            start = i;
+        }
+    }
+    groups
+}
+
 /// The time range a `ping-YYYY-MM-DD.txt[.gz]` or `ping-YYYY-MM.txt[.gz]` name covers.
 pub fn name_dates(name: &str) -> Option<(i64, i64)> {
     let stem = name.strip_prefix("ping-")?;
@@ -199,6 +221,24 @@ mod tests {
         );
         assert_eq!(name_dates("hep_data_2003.txt"), None);
         assert_eq!(name_dates("ping-2007-13.txt"), None);
+    }
+
+    #[test]
+    fn files_group_by_their_first_directory() {
+        let root = Path::new("/data");
+        let files: Vec<PathBuf> = [
+            "/data/a.txt",
+            "/data/m1/x.txt",
+            "/data/m1/y/z.txt",
+            "/data/m2/x.txt",
+        ]
+        .iter()
+        .map(PathBuf::from)
+        .collect();
+        let groups = group_by_top_dir(root, &files);
+        let sizes: Vec<usize> = groups.iter().map(|g| g.len()).collect();
+        assert_eq!(sizes, [1, 2, 1]);
+        assert!(group_by_top_dir(root, &[]).is_empty());
     }
 
     #[test]

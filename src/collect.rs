@@ -10,6 +10,7 @@ use crate::parse::{LineParser, Micros};
 use crate::progress;
 use crate::sample::{slot_end, Sample, Sampler};
 use crate::window::Window;
+use indicatif::ProgressBar;
 use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
@@ -131,7 +132,15 @@ impl ReadStats {
         }
     }
 
-    fn add(&mut self, other: ReadStats) {
+    /// Adds another read's figures to these (counts add up; keys and samples too, so a key
+    /// read in two parts counts twice).
+    pub fn add(&mut self, other: ReadStats) {
+        self.files_outside_window += other.files_outside_window;
+        self.files_unchanged += other.files_unchanged;
+        self.duplicates += other.duplicates;
+        self.keys += other.keys;
+        self.samples += other.samples;
+        self.seconds += other.seconds;
         self.files_read += other.files_read;
         self.files_failed += other.files_failed;
         self.bytes_read += other.bytes_read;
@@ -276,11 +285,21 @@ struct FileSamples {
 
 /// Reads every file of the selection and groups the samples per key.
 pub fn collect(selection: &Selection, quiet: bool) -> Collection {
-    let started = Instant::now();
     let listing = archive::list_files(&selection.data, &selection.window, selection.since.as_ref());
     let bar = progress::bar(listing.files.len() as u64, "reading", quiet);
-    let mut files: Vec<FileSamples> = listing
-        .files
+    let mut collection = collect_files(selection, &listing.files, &bar);
+    bar.finish_and_clear();
+    collection.stats.files_outside_window = listing.skipped_by_date;
+    collection.stats.files_unchanged = listing.unchanged;
+    collection.stats.files_failed += listing.errors.len();
+    collection.errors.splice(0..0, listing.errors);
+    collection
+}
+
+/// Reads `paths` (in path order) and groups their samples per key; `bar` counts files.
+pub fn collect_files(selection: &Selection, paths: &[PathBuf], bar: &ProgressBar) -> Collection {
+    let started = Instant::now();
+    let mut files: Vec<FileSamples> = paths
         .par_iter()
         .map(|path| {
             let samples = sample_file(selection, path);
@@ -288,15 +307,9 @@ pub fn collect(selection: &Selection, quiet: bool) -> Collection {
             samples
         })
         .collect();
-    bar.finish_and_clear();
 
-    let mut stats = ReadStats {
-        files_outside_window: listing.skipped_by_date,
-        files_unchanged: listing.unchanged,
-        files_failed: listing.errors.len(),
-        ..ReadStats::default()
-    };
-    let mut errors = listing.errors;
+    let mut stats = ReadStats::default();
+    let mut errors = Vec::new();
     // Group candidates per key in path order (the tie-break order).
     let mut index: HashMap<Key, usize> = HashMap::new();
     let mut keys: Vec<KeySamples> = Vec::new();

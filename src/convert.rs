@@ -8,9 +8,9 @@
 
 use crate::collect::{Collection, Series};
 use crate::key::Key;
-use crate::progress;
 use crate::sample::UNKNOWN;
 use crate::store::{self, Layout, StoreError, UpdateBatch};
+use indicatif::ProgressBar;
 use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::HashMap;
@@ -97,30 +97,15 @@ pub struct WriteStats {
     pub seconds: f64,
 }
 
-impl WriteStats {
-    /// Adds a second pass's figures (the rebuild of deferred keys) to these.
-    pub fn absorb(&mut self, other: &WriteStats) {
-        self.created += other.created;
-        self.appended += other.appended;
-        self.rebuilt += other.rebuilt;
-        self.unchanged += other.unchanged;
-        self.failed += other.failed;
-        self.samples_written += other.samples_written;
-        self.seconds += other.seconds;
-        self.deferred = 0;
-    }
-}
-
 /// Writes the RRD of every key; returns one outcome per key, in key order.
 pub fn convert(
     collection: &Collection,
     target: &Target,
     mode: Mode,
-    quiet: bool,
+    bar: &ProgressBar,
 ) -> (Vec<Outcome>, WriteStats) {
     let started = Instant::now();
     let collisions = find_collisions(collection.keys(), &target.rrd_dir);
-    let bar = progress::bar(collection.len() as u64, "writing", quiet);
     let outcomes: Vec<Outcome> = (0..collection.len())
         .into_par_iter()
         .map(|i| {
@@ -142,26 +127,32 @@ pub fn convert(
             Outcome { key: s.key, result }
         })
         .collect();
-    bar.finish_and_clear();
-
-    let mut stats = WriteStats::default();
-    for o in &outcomes {
-        match o.result {
-            Ok((action, written)) => {
-                stats.samples_written += written;
-                match action {
-                    Action::Created => stats.created += 1,
-                    Action::Appended => stats.appended += 1,
-                    Action::Rebuilt => stats.rebuilt += 1,
-                    Action::Unchanged => stats.unchanged += 1,
-                    Action::Deferred => stats.deferred += 1,
-                }
-            }
-            Err(_) => stats.failed += 1,
-        }
-    }
+    let mut stats = WriteStats::tally(&outcomes);
     stats.seconds = started.elapsed().as_secs_f64();
     (outcomes, stats)
+}
+
+impl WriteStats {
+    /// The counts of a set of outcomes (seconds left at 0).
+    pub fn tally(outcomes: &[Outcome]) -> WriteStats {
+        let mut stats = WriteStats::default();
+        for o in outcomes {
+            match o.result {
+                Ok((action, written)) => {
+                    stats.samples_written += written;
+                    match action {
+                        Action::Created => stats.created += 1,
+                        Action::Appended => stats.appended += 1,
+                        Action::Rebuilt => stats.rebuilt += 1,
+                        Action::Unchanged => stats.unchanged += 1,
+                        Action::Deferred => stats.deferred += 1,
+                    }
+                }
+                Err(_) => stats.failed += 1,
+            }
+        }
+        stats
+    }
 }
 
 /// Keys whose file names collide, each mapped to the other key.

@@ -143,8 +143,25 @@ impl Layout {
     }
 }
 
+/// librrd 1.7.2 sets up its NaN and infinity constants lazily, without a lock
+/// (`rrd_set_to_DNAN`): two threads making their first call at once can read 0.0 instead of
+/// NaN, and `create` then fails with "min must be less than max in DS definition" for
+/// `DS:...:0:U`. Every entry point here runs this once first, before any threads race.
+fn init_librrd() {
+    static INIT: std::sync::Once = std::sync::Once::new();
+    INIT.call_once(|| {
+        // SAFETY: both functions only initialise and return librrd's static constants; the
+        // Once makes this the only call in flight.
+        unsafe {
+            rrd_sys::rrd_set_to_DNAN();
+            rrd_sys::rrd_set_to_DINF();
+        }
+    });
+}
+
 /// Creates (or overwrites) `path` with `layout`; its last update is `start`.
 pub fn create(path: &Path, layout: &Layout, start: i64) -> Result<(), StoreError> {
+    init_librrd();
     let start = u64::try_from(start).map_err(|_| store_error(path, "start before 1970"))?;
     let sources = layout.data_sources().map_err(|e| store_error(path, e))?;
     let archives = layout.rras().map_err(|e| store_error(path, e))?;
@@ -214,6 +231,7 @@ impl UpdateBatch {
 
 /// Applies every update of `batch` to `path` in one librrd call.
 pub fn update(path: &Path, batch: &mut UpdateBatch) -> Result<(), StoreError> {
+    init_librrd();
     if batch.is_empty() {
         return Ok(());
     }
@@ -241,6 +259,7 @@ pub fn update(path: &Path, batch: &mut UpdateBatch) -> Result<(), StoreError> {
 
 /// The time of the file's last update.
 pub fn last_update(path: &Path) -> Result<i64, StoreError> {
+    init_librrd();
     let file = c_path(path)?;
     // SAFETY: `file` is a NUL-terminated string that outlives the call.
     let t = unsafe { rrd_sys::rrd_last_r(file.as_ptr()) };
@@ -263,6 +282,7 @@ pub struct Fetched {
 
 /// Fetches AVERAGE rows covering `(start, end]` at the file's finest resolution.
 pub fn fetch(path: &Path, start: i64, end: i64, step: u32) -> Result<Fetched, StoreError> {
+    init_librrd();
     let to_time = |t: i64| UNIX_EPOCH + Duration::from_secs(t.max(0) as u64);
     let data = rrd::ops::fetch::fetch(
         path,
@@ -293,6 +313,7 @@ pub fn fetch(path: &Path, start: i64, end: i64, step: u32) -> Result<Fetched, St
 /// librrd's `info` as text values (`step`, `ds[loss].max`, `rra[0].rows`, ...).
 pub fn info(path: &Path) -> Result<HashMap<String, String>, StoreError> {
     use rrd::ops::info::InfoValue;
+    init_librrd();
     let map = rrd::ops::info::info(path).map_err(|e| store_error(path, librrd_message(e)))?;
     Ok(map
         .into_iter()

@@ -1,17 +1,20 @@
 //! One run over an RRD tree, as `backfill` and `update` do it: take the lock, remove what an
-//! interrupted run left, read (for `update`, only what changed since the last complete run),
-//! write the RRDs, give the keys that need the whole window a second read, then rewrite
-//! srcdest.txt and record the run.
+//! interrupted run left, read (for `update`, only what changed since the last complete run)
+//! and write one archive directory at a time, give the keys that need the whole window a
+//! second, filtered read, then rewrite srcdest.txt and record the run.
 
 use crate::app::write_file_atomically;
+use crate::archive;
 use crate::archive::ArchiveError;
 use crate::collect::{self, ReadStats, Selection};
 use crate::convert::{self, Action, Mode, Outcome, Target, WriteStats, TEMP_SUFFIX};
 use crate::key::Key;
 use crate::lock;
+use crate::progress;
 use crate::scan;
 use crate::state::{self, RunState};
 use anyhow::{Context, Result};
+use std::collections::HashSet;
 use std::path::Path;
 
 /// What one run did.
@@ -60,27 +63,65 @@ pub fn write_tree(
         (true, _) => Mode::Backfill,
         (false, partial) => Mode::Update { partial },
     };
-    let collection = collect::collect(&selection, quiet);
-    let (mut outcomes, mut write) = convert::convert(&collection, target, mode, quiet);
-    let mut errors = collection.errors;
+
+    // Read and write one directory of the archive at a time (one monitor, in SLAC's
+    // layout), so memory follows the keys of one directory, not the archive.
+    let listing = archive::list_files(&selection.data, &selection.window, selection.since.as_ref());
+    let read_bar = progress::bar(listing.files.len() as u64, "reading", quiet);
+    let write_bar = progress::bar(0, "writing", quiet);
+    let mut read = ReadStats {
+        files_outside_window: listing.skipped_by_date,
+        files_unchanged: listing.unchanged,
+        files_failed: listing.errors.len(),
+        ..ReadStats::default()
+    };
+    let mut errors = listing.errors;
+    let mut outcomes: Vec<Outcome> = Vec::new();
+    let mut write_seconds = 0.0;
+    // Keys that need the whole window: new or late (incremental update), or met in more than
+    // one directory (their lines are not all in one place).
+    let mut seen: HashSet<Key> = HashSet::new();
+    let mut redo: HashSet<Key> = HashSet::new();
+    for files in archive::group_by_top_dir(&selection.data, &listing.files) {
+        let collection = collect::collect_files(&selection, files, &read_bar);
+        write_bar.inc_length(collection.len() as u64);
+        let (done, stats) = convert::convert(&collection, target, mode, &write_bar);
+        write_seconds += stats.seconds;
+        read.add(collection.stats);
+        errors.extend(collection.errors);
+        for o in done {
+            if !seen.insert(o.key.clone()) || matches!(o.result, Ok((Action::Deferred, _))) {
+                redo.insert(o.key.clone());
+            }
+            outcomes.push(o);
+        }
+    }
+    read.keys = seen.len();
+    read_bar.finish_and_clear();
+    write_bar.finish_and_clear();
+
     let mut rebuild_read = None;
-    if write.deferred > 0 {
-        let keys = outcomes
-            .iter()
-            .filter(|o| matches!(o.result, Ok((Action::Deferred, _))))
-            .map(|o| (o.key.monitor.clone(), o.key.remote.clone(), o.key.bytes))
-            .collect();
+    if !redo.is_empty() {
         let mut whole = selection.clone();
         whole.since = None;
-        whole.filter.keys = Some(keys);
+        whole.filter.keys = Some(
+            redo.iter()
+                .map(|k| (k.monitor.clone(), k.remote.clone(), k.bytes))
+                .collect(),
+        );
         let rest = collect::collect(&whole, quiet);
-        let (more, more_stats) = convert::convert(&rest, target, Mode::Backfill, quiet);
-        outcomes.retain(|o| !matches!(o.result, Ok((Action::Deferred, _))));
+        let bar = progress::bar(rest.len() as u64, "writing", quiet);
+        let (more, stats) = convert::convert(&rest, target, Mode::Backfill, &bar);
+        bar.finish_and_clear();
+        write_seconds += stats.seconds;
+        outcomes.retain(|o| !redo.contains(&o.key));
         outcomes.extend(more);
-        write.absorb(&more_stats);
         errors.extend(rest.errors);
         rebuild_read = Some(rest.stats);
     }
+    outcomes.sort_by(|a, b| a.key.cmp(&b.key));
+    let mut write = WriteStats::tally(&outcomes);
+    write.seconds = write_seconds;
     let written: Vec<&Key> = outcomes
         .iter()
         .filter(|o| o.result.is_ok())
@@ -94,7 +135,7 @@ pub fn write_tree(
 
     let run = TreeRun {
         leftovers,
-        read: collection.stats,
+        read,
         rebuild_read,
         errors,
         outcomes,

@@ -629,3 +629,35 @@ fn keys_that_map_to_one_file_are_refused_by_name() {
     assert!(!rrd.join("m_org/far_example_org_100_10.rrd").exists());
     assert!(rrd.join("m_org/near_example_org_100_10.rrd").exists());
 }
+
+#[test]
+fn a_key_spread_over_directories_is_read_whole() {
+    // Older archives keep yearly directories that mix monitors: a key's lines can sit in
+    // several directories. Directories are read one at a time, so such keys get a second,
+    // whole-window read.
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let text =
+        std::fs::read_to_string(fixture("archive/monitor.niit.edu.pk/ping-2007-02.txt")).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    for (name, part) in [("2006", &lines[..4]), ("2007", &lines[4..])] {
+        std::fs::create_dir_all(data.join(name)).unwrap();
+        std::fs::write(
+            data.join(name).join("ping-2007-02.txt"),
+            part.join("\n") + "\n",
+        )
+        .unwrap();
+    }
+    let rrd = dir.path().join("rrd");
+    let (code, stderr) = backfill(&data, &rrd, &ARCHIVE_WINDOW);
+    assert_eq!(code, 0, "{stderr}");
+    // www.carnet.hr has lines in both directories: written from the first, then rebuilt.
+    assert!(stderr.contains("whole-window read for 1 keys"), "{stderr}");
+    assert!(
+        stderr.contains("rrd: 3 created, 0 appended, 1 rebuilt"),
+        "{stderr}"
+    );
+    let start = END_2007_02_19 - 3 * 86_400;
+    let exp = expected(&data, start, END_2007_02_19, 10);
+    assert_matches_reference(&rrd, &exp, &["monitor.niit.edu.pk"], start, END_2007_02_19);
+}
