@@ -237,11 +237,6 @@ impl Collection {
         series
     }
 
-    /// Every key's series (for tests and small archives; large runs go key by key).
-    pub fn all_series(&self) -> Vec<Series> {
-        (0..self.len()).map(|i| self.series(i)).collect()
-    }
-
     fn candidate(&self, p: &Pick) -> &Candidate {
         &self.files[p.file as usize].candidates[p.candidate as usize]
     }

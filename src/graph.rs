@@ -41,14 +41,6 @@ impl Format {
             Format::Svg => "svg",
         }
     }
-
-    /// MIME type.
-    pub fn mime(self) -> &'static str {
-        match self {
-            Format::Png => "image/png",
-            Format::Svg => "image/svg+xml",
-        }
-    }
 }
 
 /// What to draw.

@@ -42,11 +42,6 @@ impl Sampler {
         }
     }
 
-    /// The number of ping slots N.
-    pub fn pings(&self) -> u32 {
-        self.n
-    }
-
     /// Appends `1 + N` values (median, ping1..pingN) for `record` to `out` and returns the loss.
     pub fn push(&mut self, record: &Record<'_>, out: &mut Vec<Micros>) -> u32 {
         let n = self.n;
