@@ -5,7 +5,7 @@ use crate::cli::{
     BenchArgs, Cli, Command, ExportArgs, GenerateArgs, GraphArgs, InputArgs, ScanArgs,
     SmokepingConfigArgs, WriteArgs,
 };
-use crate::collect::{self, Selection};
+use crate::collect::Selection;
 use crate::convert::{self, Target};
 use crate::generate::{self, Plan};
 use crate::graph;
@@ -89,24 +89,24 @@ pub fn selection(input: &InputArgs) -> Result<Selection> {
 fn run_scan(args: &ScanArgs, quiet: bool) -> Result<Status> {
     let started = Instant::now();
     let selection = selection(&args.input)?;
-    let collection = collect::collect(&selection, quiet);
+    let found = scan::find_keys(&selection, quiet);
     let mut text = Vec::new();
-    scan::write_listing(&mut text, &collection, args.format)?;
+    scan::write_listing(&mut text, &found.keys, args.format)?;
     match &args.output {
         Some(path) => write_file_atomically(path, &text)?,
         None => std::io::stdout().lock().write_all(&text)?,
     }
     let summary = RunSummary {
         command: "scan",
-        read: &collection.stats,
-        file_errors: report::file_errors(&collection.errors),
+        read: &found.stats,
+        file_errors: report::file_errors(&found.errors),
         rebuild_read: None,
         write: None,
         key_errors: Vec::new(),
         seconds: started.elapsed().as_secs_f64(),
     };
     report::print(&mut std::io::stderr().lock(), &summary)?;
-    Ok(if collection.errors.is_empty() {
+    Ok(if found.errors.is_empty() {
         Status::Done
     } else {
         Status::SomeFailed

@@ -291,6 +291,34 @@ pub fn collect(selection: &Selection, quiet: bool) -> Collection {
     collection
 }
 
+/// Reads the selection one archive directory at a time (one monitor, in SLAC's layout) and
+/// hands each directory's collection to `each`, so memory follows one directory's keys.
+/// Returns the figures and file errors of all directories together (a key met in several
+/// directories counts once per directory in `keys`; callers that care recount).
+pub fn by_directory(
+    selection: &Selection,
+    quiet: bool,
+    mut each: impl FnMut(Collection),
+) -> (ReadStats, Vec<ArchiveError>) {
+    let listing = archive::list_files(&selection.data, &selection.window, selection.since.as_ref());
+    let bar = progress::bar(listing.files.len() as u64, "reading", quiet);
+    let mut stats = ReadStats {
+        files_outside_window: listing.skipped_by_date,
+        files_unchanged: listing.unchanged,
+        files_failed: listing.errors.len(),
+        ..ReadStats::default()
+    };
+    let mut errors = listing.errors;
+    for files in archive::group_by_top_dir(&selection.data, &listing.files) {
+        let mut collection = collect_files(selection, files, &bar);
+        stats.add(std::mem::take(&mut collection.stats));
+        errors.append(&mut collection.errors);
+        bar.suspend(|| each(collection));
+    }
+    bar.finish_and_clear();
+    (stats, errors)
+}
+
 /// Reads `paths` (in path order) and groups their samples per key; `bar` counts files.
 pub fn collect_files(selection: &Selection, paths: &[PathBuf], bar: &ProgressBar) -> Collection {
     let started = Instant::now();

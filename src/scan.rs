@@ -1,7 +1,9 @@
 //! The key list: `srcdest.txt` in the original tool's format, and per-key listings
 //! (human, JSON, CSV) with first and last sample times, like perfSONAR's endpoint listing.
 
-use crate::collect::Collection;
+use crate::archive::ArchiveError;
+use crate::collect::{self, ReadStats, Selection, Span};
+use crate::key::Key;
 use crate::window::format_time;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -18,6 +20,54 @@ pub enum ListFormat {
     Json,
     /// CSV with a header row.
     Csv,
+}
+
+/// The keys with data in a window, with their spans; read one archive directory at a time.
+#[derive(Debug, Default)]
+pub struct Found {
+    /// Every key and its first/last slot and sample count, sorted by key.
+    pub keys: Vec<(Key, Span)>,
+    /// The reading figures.
+    pub stats: ReadStats,
+    /// Files that could not be (fully) read.
+    pub errors: Vec<ArchiveError>,
+}
+
+/// Finds every key of `selection`. A key met in several archive directories is counted from
+/// a second read of its own lines (duplicates across directories are then dropped right).
+pub fn find_keys(selection: &Selection, quiet: bool) -> Found {
+    let mut spans: BTreeMap<Key, Span> = BTreeMap::new();
+    let mut spread: Vec<Key> = Vec::new();
+    let (mut stats, errors) = collect::by_directory(selection, quiet, |c| {
+        for (i, key) in c.keys().enumerate() {
+            if spans.insert(key.clone(), c.span(i)).is_some() {
+                spread.push(key.clone());
+            }
+        }
+    });
+    if !spread.is_empty() {
+        let mut whole = selection.clone();
+        whole.filter.keys = Some(
+            spread
+                .iter()
+                .map(|k| (k.monitor.clone(), k.remote.clone(), k.bytes))
+                .collect(),
+        );
+        let c = collect::collect(&whole, quiet);
+        for (i, key) in c.keys().enumerate() {
+            spans.insert(key.clone(), c.span(i));
+        }
+        // Its file errors were reported by the first read already.
+    }
+    stats.keys = spans.len();
+    stats.samples = spans.values().map(|s| s.samples as u64).sum();
+    let candidates = stats.lines_parsed - stats.lines_outside_window - stats.lines_filtered;
+    stats.duplicates = candidates - stats.samples;
+    Found {
+        keys: spans.into_iter().collect(),
+        stats,
+        errors,
+    }
 }
 
 /// One key's entry in a listing.
@@ -63,29 +113,25 @@ pub fn write_srcdest<'a>(
     Ok(())
 }
 
-/// Writes the listing of every key of `collection` in `format`.
+/// Writes the listing of `keys` in `format`.
 pub fn write_listing(
     out: &mut impl Write,
-    collection: &Collection,
+    keys: &[(Key, Span)],
     format: ListFormat,
 ) -> io::Result<()> {
     if format == ListFormat::Srcdest {
-        return write_srcdest(out, collection.keys());
+        return write_srcdest(out, keys.iter().map(|(k, _)| k));
     }
-    let entries: Vec<Entry> = collection
-        .keys()
-        .enumerate()
-        .map(|(i, key)| {
-            let span = collection.span(i);
-            Entry {
-                key: key.to_string(),
-                monitor: key.monitor.clone(),
-                remote: key.remote.clone(),
-                bytes: key.bytes,
-                first: format_time(span.first),
-                last: format_time(span.last),
-                samples: span.samples,
-            }
+    let entries: Vec<Entry> = keys
+        .iter()
+        .map(|(key, span)| Entry {
+            key: key.to_string(),
+            monitor: key.monitor.clone(),
+            remote: key.remote.clone(),
+            bytes: key.bytes,
+            first: format_time(span.first),
+            last: format_time(span.last),
+            samples: span.samples,
         })
         .collect();
     match format {

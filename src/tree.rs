@@ -4,7 +4,6 @@
 //! second, filtered read, then rewrite srcdest.txt and record the run.
 
 use crate::app::write_file_atomically;
-use crate::archive;
 use crate::archive::ArchiveError;
 use crate::collect::{self, ReadStats, Selection};
 use crate::convert::{self, Action, Mode, Outcome, Target, WriteStats, TEMP_SUFFIX};
@@ -64,40 +63,25 @@ pub fn write_tree(
         (false, partial) => Mode::Update { partial },
     };
 
-    // Read and write one directory of the archive at a time (one monitor, in SLAC's
-    // layout), so memory follows the keys of one directory, not the archive.
-    let listing = archive::list_files(&selection.data, &selection.window, selection.since.as_ref());
-    let read_bar = progress::bar(listing.files.len() as u64, "reading", quiet);
+    // One archive directory at a time; keys that need the whole window are redone after:
+    // new or late (incremental update), or met in more than one directory.
     let write_bar = progress::bar(0, "writing", quiet);
-    let mut read = ReadStats {
-        files_outside_window: listing.skipped_by_date,
-        files_unchanged: listing.unchanged,
-        files_failed: listing.errors.len(),
-        ..ReadStats::default()
-    };
-    let mut errors = listing.errors;
     let mut outcomes: Vec<Outcome> = Vec::new();
     let mut write_seconds = 0.0;
-    // Keys that need the whole window: new or late (incremental update), or met in more than
-    // one directory (their lines are not all in one place).
     let mut seen: HashSet<Key> = HashSet::new();
     let mut redo: HashSet<Key> = HashSet::new();
-    for files in archive::group_by_top_dir(&selection.data, &listing.files) {
-        let collection = collect::collect_files(&selection, files, &read_bar);
+    let (mut read, mut errors) = collect::by_directory(&selection, quiet, |collection| {
         write_bar.inc_length(collection.len() as u64);
         let (done, stats) = convert::convert(&collection, target, mode, &write_bar);
         write_seconds += stats.seconds;
-        read.add(collection.stats);
-        errors.extend(collection.errors);
         for o in done {
             if !seen.insert(o.key.clone()) || matches!(o.result, Ok((Action::Deferred, _))) {
                 redo.insert(o.key.clone());
             }
             outcomes.push(o);
         }
-    }
+    });
     read.keys = seen.len();
-    read_bar.finish_and_clear();
     write_bar.finish_and_clear();
 
     let mut rebuild_read = None;

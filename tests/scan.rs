@@ -253,3 +253,40 @@ fn every_subcommand_explains_itself_with_an_example() {
         assert!(help.contains("Example: pinger-smokeping"), "{sub}: {help}");
     }
 }
+
+#[test]
+fn a_key_in_several_directories_is_counted_once_per_slot() {
+    // The same monthly file split over two directories, and one line kept in both.
+    let dir = tempfile::tempdir().unwrap();
+    let text =
+        std::fs::read_to_string(fixture("archive/monitor.niit.edu.pk/ping-2007-02.txt")).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    for (name, part) in [("2006", &lines[..5]), ("2007", &lines[4..])] {
+        std::fs::create_dir_all(dir.path().join(name)).unwrap();
+        std::fs::write(
+            dir.path().join(name).join("ping-2007-02.txt"),
+            part.join("\n") + "\n",
+        )
+        .unwrap();
+    }
+    let data = dir.path().display().to_string();
+    let mut args = vec!["scan", "--data", &data, "--format", "csv"];
+    args.extend(ARCHIVE_WINDOW);
+    let (code, stdout, stderr) = run(&args);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout.contains(
+            "monitor.niit.edu.pk,www.carnet.hr,100,2007-02-18T00:30:00Z,2007-02-18T01:30:00Z,3,"
+        ),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(
+            "monitor.niit.edu.pk,www.niit.edu.pk,1000,2007-02-18T00:30:00Z,2007-02-18T01:00:00Z,2,"
+        ),
+        "{stdout}"
+    );
+    // The www.niit.edu.pk line kept in both directories is one duplicate.
+    assert!(stderr.contains("1 duplicates dropped"), "{stderr}");
+    assert!(stderr.contains("keys: 4 with 7 samples"), "{stderr}");
+}
