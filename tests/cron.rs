@@ -44,7 +44,16 @@ fn nightly_wrapper_logs_with_timestamps_and_keeps_the_status() {
     );
     assert!(dir.path().join("log/update.summary.json").exists());
 
-    // While another run holds the lock, the wrapper exits 2 and says why.
+    // While another wrapper runs, a second one exits 2 and says why.
+    let wrapper_lock = std::fs::File::create(rrd.join(".pinger-smokeping-nightly.lock")).unwrap();
+    wrapper_lock.lock().unwrap();
+    let status = wrapper(&rrd, &log).status().unwrap();
+    assert_eq!(status.code(), Some(2));
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(text.trim_end().ends_with("not starting"), "{text}");
+    wrapper_lock.unlock().unwrap();
+
+    // While another run of the tool holds its lock, the wrapper exits 2 and says why.
     let _held = pinger_smokeping::lock::acquire(&rrd).unwrap();
     let status = wrapper(&rrd, &log).status().unwrap();
     assert_eq!(status.code(), Some(2));
