@@ -31,7 +31,8 @@ install:
 
 # One key of the fixtures to show in detail: a lossy path with a 100 % loss row.
 DEMO_RRD := $(DEMO)/rrd/monitor_niit_edu_pk/www_niit_edu_pk_1000_10.rrd
-DEMO_KEY := monitor.niit.edu.pk_www.niit.edu.pk_1000_10
+# A generated lossy path for the graphs: smoke, loss colours and a 100 % loss row.
+DEMO_KEY := pinger.mon00.example.edu_www.site003.example.org_1000_10
 
 demo: deps
 	cargo build --release --quiet
