@@ -160,17 +160,25 @@ pub struct Contents {
 
 /// Reads a whole file; gzip files are decompressed (multi-member streams included).
 pub fn read_file(path: &Path) -> Result<Contents, ArchiveError> {
+    let mut bytes = Vec::new();
+    let damage = read_into(path, &mut bytes)?;
+    Ok(Contents { bytes, damage })
+}
+
+/// Like [`read_file`], into a buffer the caller reuses (cleared first): reading hundreds of
+/// files then costs no fresh memory per file. Returns the damage, if only part was read.
+pub fn read_into(path: &Path, bytes: &mut Vec<u8>) -> Result<Option<ArchiveError>, ArchiveError> {
     let io = |source| ArchiveError::Io {
         path: path.to_path_buf(),
         source,
     };
+    bytes.clear();
     let mut file = std::fs::File::open(path).map_err(io)?;
-    let mut bytes = Vec::new();
     let mut damage = None;
     if path.extension().is_some_and(|e| e == "gz") {
         let size = file.metadata().map(|m| m.len() as usize).unwrap_or(0);
         bytes.reserve(size.saturating_mul(6));
-        if let Err(source) = MultiGzDecoder::new(file).read_to_end(&mut bytes) {
+        if let Err(source) = MultiGzDecoder::new(file).read_to_end(bytes) {
             // Keep every complete line before the damage; drop the torn last line.
             let keep = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
             bytes.truncate(keep);
@@ -190,14 +198,14 @@ pub fn read_file(path: &Path) -> Result<Contents, ArchiveError> {
             });
         }
     } else {
-        file.read_to_end(&mut bytes).map_err(io)?;
+        file.read_to_end(bytes).map_err(io)?;
     }
     if bytes[..bytes.len().min(8192)].contains(&0) {
         return Err(ArchiveError::Binary {
             path: path.to_path_buf(),
         });
     }
-    Ok(Contents { bytes, damage })
+    Ok(damage)
 }
 
 #[cfg(test)]

@@ -13,6 +13,7 @@ use crate::window::Window;
 use indicatif::ProgressBar;
 use rayon::prelude::*;
 use serde::Serialize;
+use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -391,21 +392,29 @@ pub fn collect_files(selection: &Selection, paths: &[PathBuf], bar: &ProgressBar
 
 /// Reads, parses and samples one file.
 fn sample_file(selection: &Selection, path: &Path) -> FileSamples {
+    thread_local! {
+        // One text buffer per worker, reused from file to file.
+        static TEXT: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+    }
+    TEXT.with_borrow_mut(|text| sample_text(selection, path, text))
+}
+
+fn sample_text(selection: &Selection, path: &Path, bytes: &mut Vec<u8>) -> FileSamples {
     let mut out = FileSamples::default();
-    let contents = match archive::read_file(path) {
-        Ok(contents) => contents,
+    match archive::read_into(path, bytes) {
+        Ok(None) => {}
+        Ok(Some(damage)) => {
+            out.stats.files_failed = 1;
+            out.errors.push(damage);
+        }
         Err(err) => {
             out.stats.files_failed = 1;
             out.errors.push(err);
             return out;
         }
-    };
-    out.stats.files_read = 1;
-    out.stats.bytes_read = contents.bytes.len() as u64;
-    if let Some(damage) = contents.damage {
-        out.stats.files_failed = 1;
-        out.errors.push(damage);
     }
+    out.stats.files_read = 1;
+    out.stats.bytes_read = bytes.len() as u64;
 
     let window = &selection.window;
     let mut parser = LineParser::new();
@@ -413,10 +422,7 @@ fn sample_file(selection: &Selection, path: &Path) -> FileSamples {
     let mut local: HashMap<String, u32> = HashMap::new();
     let mut lookup = String::new();
     // The empty piece after a final newline is not a line.
-    let text = contents
-        .bytes
-        .strip_suffix(b"\n")
-        .unwrap_or(&contents.bytes);
+    let text = bytes.strip_suffix(b"\n").unwrap_or(bytes);
     let lines = text.split(|&b| b == b'\n').take_while(|_| !text.is_empty());
     for (n, line) in lines.enumerate() {
         out.stats.lines += 1;
