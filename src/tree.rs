@@ -101,6 +101,9 @@ pub fn write_tree(
         outcomes.retain(|o| !redo.contains(&o.key));
         outcomes.extend(more);
         errors.extend(rest.errors);
+        // The second read meets the same broken files as the first: report each once.
+        let mut reported = HashSet::new();
+        errors.retain(|e| reported.insert(e.to_string()));
         rebuild_read = Some(rest.stats);
     }
     outcomes.sort_by(|a, b| a.key.cmp(&b.key));
