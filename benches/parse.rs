@@ -1,5 +1,8 @@
 //! Parse throughput (MB/s) on generated data, plain and gzip, and sample computation (lines/s).
 
+// criterion_group! generates an undocumented function.
+#![allow(missing_docs)]
+
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use pinger_smokeping::archive;
 use pinger_smokeping::generate::{generate, Plan};

@@ -4,6 +4,9 @@
 //! Files go to `$PINGER_BENCH_DIR` when set (to run the same bench on NFS or a local disk),
 //! else to a temporary directory.
 
+// criterion_group! generates an undocumented function.
+#![allow(missing_docs)]
+
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use indicatif::ProgressBar;
 use pinger_smokeping::collect::{collect, Selection};

@@ -19,6 +19,7 @@ pub struct Cli {
     #[arg(short, long, global = true)]
     pub quiet: bool,
 
+    /// The subcommand to run.
     #[command(subcommand)]
     pub command: Command,
 }
@@ -89,6 +90,7 @@ pub struct InputArgs {
     #[arg(long, default_value_t = 1800, value_name = "SECONDS", value_parser = clap::value_parser!(u32).range(60..=86400))]
     pub step: u32,
 
+    /// Which keys.
     #[command(flatten)]
     pub filter: FilterArgs,
 
@@ -128,6 +130,7 @@ impl FilterArgs {
 /// `scan`.
 #[derive(Debug, Args)]
 pub struct ScanArgs {
+    /// Where to read and which window.
     #[command(flatten)]
     pub input: InputArgs,
 
@@ -143,6 +146,7 @@ pub struct ScanArgs {
 /// `backfill` and `update`.
 #[derive(Debug, Args)]
 pub struct WriteArgs {
+    /// Where to read and which window.
     #[command(flatten)]
     pub input: InputArgs,
 
@@ -218,6 +222,7 @@ pub struct ExportArgs {
     #[arg(long = "key", value_name = "KEY")]
     pub keys: Vec<String>,
 
+    /// Which keys.
     #[command(flatten)]
     pub filter: FilterArgs,
 
