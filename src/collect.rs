@@ -285,11 +285,23 @@ pub fn collect(selection: &Selection, quiet: bool) -> Collection {
     let bar = progress::bar(listing.files.len() as u64, "reading", quiet);
     let mut collection = collect_files(selection, &listing.files, &bar);
     bar.finish_and_clear();
-    collection.stats.files_outside_window = listing.skipped_by_date;
-    collection.stats.files_unchanged = listing.unchanged;
-    collection.stats.files_failed += listing.errors.len();
-    collection.errors.splice(0..0, listing.errors);
+    let (mut stats, mut errors) = listing_figures(listing);
+    stats.add(std::mem::take(&mut collection.stats));
+    errors.append(&mut collection.errors);
+    collection.stats = stats;
+    collection.errors = errors;
     collection
+}
+
+/// The figures and errors of listing the files (before any is read).
+fn listing_figures(listing: archive::Listing) -> (ReadStats, Vec<ArchiveError>) {
+    let stats = ReadStats {
+        files_outside_window: listing.skipped_by_date,
+        files_unchanged: listing.unchanged,
+        files_failed: listing.errors.len(),
+        ..ReadStats::default()
+    };
+    (stats, listing.errors)
 }
 
 /// Reads the selection one archive directory at a time (one monitor, in SLAC's layout) and
@@ -301,16 +313,12 @@ pub fn by_directory(
     quiet: bool,
     mut each: impl FnMut(Collection),
 ) -> (ReadStats, Vec<ArchiveError>) {
-    let listing = archive::list_files(&selection.data, &selection.window, selection.since.as_ref());
+    let mut listing =
+        archive::list_files(&selection.data, &selection.window, selection.since.as_ref());
     let bar = progress::bar(listing.files.len() as u64, "reading", quiet);
-    let mut stats = ReadStats {
-        files_outside_window: listing.skipped_by_date,
-        files_unchanged: listing.unchanged,
-        files_failed: listing.errors.len(),
-        ..ReadStats::default()
-    };
-    let mut errors = listing.errors;
-    for files in archive::group_by_top_dir(&selection.data, &listing.files) {
+    let files = std::mem::take(&mut listing.files);
+    let (mut stats, mut errors) = listing_figures(listing);
+    for files in archive::group_by_top_dir(&selection.data, &files) {
         let mut collection = collect_files(selection, files, &bar);
         stats.add(std::mem::take(&mut collection.stats));
         errors.append(&mut collection.errors);
