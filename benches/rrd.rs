@@ -49,7 +49,7 @@ fn benches(c: &mut Criterion) {
         window: Window::new(END, 120, layout.step),
         pings: layout.pings,
         filter: Filter::default(),
-        since: None,
+        seen: None,
     };
     let collection = collect(&selection, true);
     let series = collection.series(0);
@@ -119,8 +119,13 @@ fn benches(c: &mut Criterion) {
             },
             |target| {
                 let collection = collect(&selection, true);
-                let (_, stats) =
-                    convert(&collection, &target, Mode::Backfill, &ProgressBar::hidden());
+                let (_, stats) = convert(
+                    &collection,
+                    &target,
+                    Mode::Backfill,
+                    &Default::default(),
+                    &ProgressBar::hidden(),
+                );
                 assert_eq!(stats.failed, 0);
             },
             BatchSize::SmallInput,

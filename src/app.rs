@@ -13,7 +13,7 @@ use crate::key::{Filter, Key};
 use crate::report::{self, RunSummary};
 use crate::scan;
 use crate::store::{Layout, Rra};
-use crate::tree;
+use crate::tree::{self, Run};
 use crate::window::{parse_time, Window};
 use anyhow::{bail, Context, Result};
 use std::io::Write;
@@ -39,8 +39,11 @@ pub fn run(cli: Cli) -> Result<Status> {
     }
     match cli.command {
         Command::Scan(args) => run_scan(&args, cli.quiet),
-        Command::Backfill(args) => run_write(&args, true, cli.quiet),
-        Command::Update(args) => run_write(&args, false, cli.quiet),
+        Command::Backfill(args) => run_write(&args, Run::Backfill, cli.quiet),
+        Command::Update(args) => {
+            let run = if args.full { Run::Full } else { Run::Update };
+            run_write(&args.write, run, cli.quiet)
+        }
         Command::Generate(args) => run_generate(&args),
         Command::Bench(args) => run_bench(&args),
         Command::Graph(args) => run_graph(&args, cli.quiet),
@@ -82,7 +85,7 @@ pub fn selection(input: &InputArgs) -> Result<Selection> {
             shard,
             ..input.filter.filter()
         },
-        since: None,
+        seen: None,
     })
 }
 
@@ -103,6 +106,8 @@ fn run_scan(args: &ScanArgs, quiet: bool) -> Result<Status> {
         rebuild_read: None,
         write: None,
         key_errors: Vec::new(),
+        gone: Vec::new(),
+        repaired: Vec::new(),
         seconds: started.elapsed().as_secs_f64(),
     };
     report::print(&mut std::io::stderr().lock(), &summary)?;
@@ -134,9 +139,13 @@ pub fn layout(args: &WriteArgs) -> Result<Layout> {
     })
 }
 
-fn run_write(args: &WriteArgs, backfill: bool, quiet: bool) -> Result<Status> {
+fn run_write(args: &WriteArgs, how: Run, quiet: bool) -> Result<Status> {
     let started = Instant::now();
-    let command = if backfill { "backfill" } else { "update" };
+    let command = match how {
+        Run::Backfill => "backfill",
+        Run::Update => "update",
+        Run::Full => "update --full",
+    };
     let selection = selection(&args.input)?;
     let target = Target {
         rrd_dir: args.rrd.clone(),
@@ -144,7 +153,7 @@ fn run_write(args: &WriteArgs, backfill: bool, quiet: bool) -> Result<Status> {
         fsync: !args.no_fsync,
         temp_tag: convert::temp_tag(selection.filter.shard),
     };
-    let run = tree::write_tree(selection, &target, backfill, quiet)?;
+    let run = tree::write_tree(selection, &target, how, quiet)?;
     if run.leftovers > 0 {
         eprintln!(
             "{command}: removed {} temporary files left by an interrupted run",
@@ -163,6 +172,8 @@ fn run_write(args: &WriteArgs, backfill: bool, quiet: bool) -> Result<Status> {
         file_errors: report::file_errors(&run.errors),
         write: Some(&run.write),
         key_errors,
+        gone: run.gone.iter().map(|p| p.display().to_string()).collect(),
+        repaired: run.repaired.iter().map(|k| k.to_string()).collect(),
         seconds: started.elapsed().as_secs_f64(),
     };
     report::print(&mut std::io::stderr().lock(), &summary)?;
@@ -177,20 +188,9 @@ fn run_write(args: &WriteArgs, backfill: bool, quiet: bool) -> Result<Status> {
     })
 }
 
-/// Writes a small file through a temporary file and a rename.
-pub fn write_file_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    std::fs::create_dir_all(dir).with_context(|| format!("{}: cannot create", dir.display()))?;
-    let mut temp = tempfile::NamedTempFile::new_in(dir)
-        .with_context(|| format!("{}: cannot create a temporary file", dir.display()))?;
-    temp.write_all(bytes)
-        .with_context(|| format!("{}: cannot write", path.display()))?;
-    temp.persist(path)
-        .with_context(|| format!("{}: cannot write", path.display()))?;
-    Ok(())
+/// Writes a file atomically, with the mode a new file gets (see `atomic`).
+fn write_file_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+    Ok(crate::atomic::write(path, bytes)?)
 }
 
 fn run_generate(args: &GenerateArgs) -> Result<Status> {
@@ -438,6 +438,20 @@ fn run_smokeping_config(args: &SmokepingConfigArgs) -> Result<Status> {
         template: args.template.clone(),
     };
     let text = crate::smokeping::config(&site, &layout, &shown, args.targets_only);
+    if !args.targets_only {
+        // SmokePing's CGI refuses a config naming a directory that does not exist.
+        for dir in [&site.imgcache, &site.piddir] {
+            if !dir.is_dir() {
+                std::fs::create_dir_all(dir)
+                    .with_context(|| format!("{}: cannot create", dir.display()))?;
+                eprintln!(
+                    "smokeping-config: created {} (the web server's user must be able to \
+                     write the image cache)",
+                    dir.display()
+                );
+            }
+        }
+    }
     match &args.output {
         Some(path) => {
             write_file_atomically(path, text.as_bytes())?;

@@ -234,7 +234,12 @@ fn measure_dir(
     };
     let timed_run = |target: &Target, end: i64, backfill: bool| -> Result<(Stage, Stage)> {
         let t = Instant::now();
-        let run = tree::write_tree(selection(data, plan, layout, end), target, backfill, true)?;
+        let how = if backfill {
+            tree::Run::Backfill
+        } else {
+            tree::Run::Update
+        };
+        let run = tree::write_tree(selection(data, plan, layout, end), target, how, true)?;
         let seconds = t.elapsed().as_secs_f64();
         anyhow::ensure!(
             !run.failed(),
@@ -324,7 +329,7 @@ fn selection(data: &Path, plan: &BenchPlan, layout: &Layout, end: i64) -> Select
         window: Window::new(end, plan.days, layout.step),
         pings: layout.pings,
         filter: Filter::default(),
-        since: None,
+        seen: None,
     }
 }
 

@@ -35,11 +35,12 @@ pub enum Command {
     ///
     /// Example: pinger-smokeping backfill --data /nfs/pinger/data --rrd /srv/smokeping/data
     Backfill(WriteArgs),
-    /// The nightly job: append new samples to each key's RRD, create missing ones, and
-    /// rebuild a key whose file misses late-arriving data.
+    /// The nightly job: read the archive files not read before (new, grown or replaced,
+    /// whatever their timestamps), append new samples to each key's RRD, create missing ones,
+    /// and rebuild a key whose file misses late-arriving data.
     ///
     /// Example: pinger-smokeping update --data /nfs/pinger/data --rrd /srv/smokeping/data
-    Update(WriteArgs),
+    Update(UpdateArgs),
     /// Draw SmokePing's detail graph of one key (or, with --all, of every key).
     ///
     /// Example: pinger-smokeping graph --rrd /srv/smokeping/data --range 10d -o g.png monitor.niit.edu.pk_www.carnet.hr_100_10
@@ -167,6 +168,19 @@ pub struct WriteArgs {
     pub summary_json: Option<PathBuf>,
 }
 
+/// `update`.
+#[derive(Debug, Args)]
+pub struct UpdateArgs {
+    /// What to read and where to write.
+    #[command(flatten)]
+    pub write: WriteArgs,
+
+    /// Read the whole window, not only the files not read before, and rebuild every key
+    /// whose file differs from the archive (the weekly check); the repaired keys are listed.
+    #[arg(long)]
+    pub full: bool,
+}
+
 /// `graph`.
 #[derive(Debug, Args)]
 pub struct GraphArgs {
@@ -270,15 +284,17 @@ pub struct SmokepingConfigArgs {
     #[arg(long, value_name = "URL", default_value = "../smokeping/images")]
     pub imgurl: String,
 
-    /// SmokePing's pid directory (piddir).
-    #[arg(long, value_name = "DIR", default_value = "/var/run/smokeping")]
+    /// SmokePing's pid directory (piddir). The CGI only checks that it exists; the default
+    /// is made by Debian's smokeping package (/var/run/smokeping exists only while
+    /// SmokePing's daemon runs, which must never probe these targets).
+    #[arg(long, value_name = "DIR", default_value = "/var/lib/smokeping")]
     pub piddir: PathBuf,
 
-    /// The CGI's URL (cgiurl).
+    /// The CGI's URL (cgiurl): the wrapper that runs smokeping.cgi with this config.
     #[arg(
         long,
         value_name = "URL",
-        default_value = "http://localhost/cgi-bin/smokeping.cgi"
+        default_value = "http://localhost/cgi-bin/pinger-smokeping.cgi"
     )]
     pub cgiurl: String,
 

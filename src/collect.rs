@@ -4,9 +4,9 @@
 //! Dedupe rule (pinger-format.md): per key and slot keep the line with the smallest time;
 //! ties go to the earlier file (path order), then the earlier line.
 
-use crate::archive::{self, ArchiveError};
+use crate::archive::{self, ArchiveError, Piece};
 use crate::key::{Filter, Key};
-use crate::parse::{LineParser, Micros};
+use crate::parse::{LineParser, Micros, Reject};
 use crate::progress;
 use crate::sample::{slot_end, Sample, Sampler};
 use crate::window::Window;
@@ -32,8 +32,9 @@ pub struct Selection {
     pub pings: u32,
     /// Which keys to keep.
     pub filter: Filter,
-    /// Read only the files an earlier complete run has not seen (the nightly fast path).
-    pub since: Option<archive::Since>,
+    /// Read only the files an earlier complete run has not read in their current version
+    /// (the nightly fast path).
+    pub seen: Option<std::sync::Arc<archive::Seen>>,
 }
 
 /// One key's samples, one per slot, in increasing slot order.
@@ -88,10 +89,15 @@ pub struct ReadStats {
     pub files_outside_window: usize,
     /// Files left out because the previous run read them and they did not change.
     pub files_unchanged: usize,
+    /// Files the previous run read that are gone.
+    pub files_gone: usize,
     /// Bytes of text read (after decompression).
     pub bytes_read: u64,
     /// Lines seen, blank and comment lines included.
     pub lines: u64,
+    /// Plain files whose last line had no newline yet (left for the next run: the file may
+    /// still be being written).
+    pub incomplete_last_lines: u64,
     /// Lines accepted by the parser.
     pub lines_parsed: u64,
     /// Accepted lines outside the time window.
@@ -138,6 +144,8 @@ impl ReadStats {
     pub fn add(&mut self, other: ReadStats) {
         self.files_outside_window += other.files_outside_window;
         self.files_unchanged += other.files_unchanged;
+        self.files_gone += other.files_gone;
+        self.incomplete_last_lines += other.incomplete_last_lines;
         self.duplicates += other.duplicates;
         self.keys += other.keys;
         self.samples += other.samples;
@@ -171,6 +179,17 @@ pub struct Collection {
     pub errors: Vec<ArchiveError>,
     /// Counts for the summary.
     pub stats: ReadStats,
+    /// How each file went, in the order of the paths read.
+    pub reads: Vec<FileOutcome>,
+}
+
+/// How reading one file went, for the record of what a run has read.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct FileOutcome {
+    /// Read to its end without damage.
+    pub whole: bool,
+    /// The latest time of an accepted line in it.
+    pub latest: Option<i64>,
 }
 
 /// First slot, last slot and number of samples of one key.
@@ -277,15 +296,15 @@ struct FileSamples {
     values: Vec<Micros>,
     stats: ReadStats,
     errors: Vec<ArchiveError>,
+    outcome: FileOutcome,
 }
 
 /// Reads every file of the selection and groups the samples per key.
 pub fn collect(selection: &Selection, quiet: bool) -> Collection {
-    let listing = archive::list_files(&selection.data, &selection.window, selection.since.as_ref());
+    let (listing, mut stats, mut errors) = list(selection);
     let bar = progress::bar(listing.files.len() as u64, "reading", quiet);
     let mut collection = collect_files(selection, &listing.files, &bar);
     bar.finish_and_clear();
-    let (mut stats, mut errors) = listing_figures(listing);
     stats.add(std::mem::take(&mut collection.stats));
     errors.append(&mut collection.errors);
     collection.stats = stats;
@@ -294,38 +313,52 @@ pub fn collect(selection: &Selection, quiet: bool) -> Collection {
 }
 
 /// The figures and errors of listing the files (before any is read).
-fn listing_figures(listing: archive::Listing) -> (ReadStats, Vec<ArchiveError>) {
+fn listing_figures(listing: &mut archive::Listing) -> (ReadStats, Vec<ArchiveError>) {
     let stats = ReadStats {
         files_outside_window: listing.skipped_by_date,
-        files_unchanged: listing.unchanged,
+        files_unchanged: listing.unchanged.len(),
+        files_gone: listing.gone.len(),
         files_failed: listing.errors.len(),
         ..ReadStats::default()
     };
-    (stats, listing.errors)
+    (stats, std::mem::take(&mut listing.errors))
 }
 
-/// Reads the selection one archive directory at a time (one monitor, in SLAC's layout) and
-/// hands each directory's collection to `each`, so memory follows one directory's keys.
-/// Returns the figures and file errors of all directories together (a key met in several
-/// directories counts once per directory in `keys`; callers that care recount).
+/// Reads the files of `listing` one archive directory at a time (one monitor, in SLAC's
+/// layout) and hands each directory's collection to `each`, so memory follows one
+/// directory's keys. Returns the figures and file errors of all directories together (a key
+/// met in several directories counts once per directory in `keys`; callers that care
+/// recount), and how each file of `listing.files` went, in its order.
 pub fn by_directory(
     selection: &Selection,
+    listing: &archive::Listing,
     quiet: bool,
     mut each: impl FnMut(Collection),
-) -> (ReadStats, Vec<ArchiveError>) {
-    let mut listing =
-        archive::list_files(&selection.data, &selection.window, selection.since.as_ref());
+) -> (ReadStats, Vec<ArchiveError>, Vec<FileOutcome>) {
     let bar = progress::bar(listing.files.len() as u64, "reading", quiet);
-    let files = std::mem::take(&mut listing.files);
-    let (mut stats, mut errors) = listing_figures(listing);
-    for files in archive::group_by_top_dir(&selection.data, &files) {
+    let mut stats = ReadStats::default();
+    let mut errors = Vec::new();
+    let mut reads = Vec::with_capacity(listing.files.len());
+    for files in archive::group_by_top_dir(&selection.data, &listing.files) {
         let mut collection = collect_files(selection, files, &bar);
         stats.add(std::mem::take(&mut collection.stats));
         errors.append(&mut collection.errors);
+        reads.append(&mut collection.reads);
         bar.suspend(|| each(collection));
     }
     bar.finish_and_clear();
-    (stats, errors)
+    (stats, errors, reads)
+}
+
+/// Lists the files of the selection, with the figures and errors of listing them.
+pub fn list(selection: &Selection) -> (archive::Listing, ReadStats, Vec<ArchiveError>) {
+    let mut listing = archive::list_files(
+        &selection.data,
+        &selection.window,
+        selection.seen.as_deref(),
+    );
+    let (stats, errors) = listing_figures(&mut listing);
+    (listing, stats, errors)
 }
 
 /// Reads `paths` (in path order) and groups their samples per key; `bar` counts files.
@@ -342,6 +375,7 @@ pub fn collect_files(selection: &Selection, paths: &[PathBuf], bar: &ProgressBar
 
     let mut stats = ReadStats::default();
     let mut errors = Vec::new();
+    let reads = files.iter().map(|f| f.outcome).collect();
     // Group candidates per key in path order (the tie-break order).
     let mut index: HashMap<Key, usize> = HashMap::new();
     let mut keys: Vec<KeySamples> = Vec::new();
@@ -395,67 +429,68 @@ pub fn collect_files(selection: &Selection, paths: &[PathBuf], bar: &ProgressBar
         pings: selection.pings,
         errors,
         stats,
+        reads,
     }
 }
 
 /// Reads, parses and samples one file.
 fn sample_file(selection: &Selection, path: &Path) -> FileSamples {
     thread_local! {
-        // One text buffer per worker, reused from file to file.
-        static TEXT: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+        // One line buffer per worker, reused from file to file.
+        static SCRATCH: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
     }
-    TEXT.with_borrow_mut(|text| sample_text(selection, path, text))
+    SCRATCH.with_borrow_mut(|scratch| sample_lines(selection, path, scratch))
 }
 
-fn sample_text(selection: &Selection, path: &Path, bytes: &mut Vec<u8>) -> FileSamples {
+fn sample_lines(selection: &Selection, path: &Path, scratch: &mut Vec<u8>) -> FileSamples {
     let mut out = FileSamples::default();
-    match archive::read_into(path, bytes) {
-        Ok(None) => {}
-        Ok(Some(damage)) => {
-            out.stats.files_failed = 1;
-            out.errors.push(damage);
-        }
-        Err(err) => {
-            out.stats.files_failed = 1;
-            out.errors.push(err);
-            return out;
-        }
-    }
-    out.stats.files_read = 1;
-    out.stats.bytes_read = bytes.len() as u64;
-
     let window = &selection.window;
     let mut parser = LineParser::new();
     let mut sampler = Sampler::new(selection.pings);
     let mut local: HashMap<String, u32> = HashMap::new();
     let mut lookup = String::new();
-    // The empty piece after a final newline is not a line.
-    let text = bytes.strip_suffix(b"\n").unwrap_or(bytes);
-    let lines = text.split(|&b| b == b'\n').take_while(|_| !text.is_empty());
-    for (n, line) in lines.enumerate() {
+    let mut line_no: u32 = 0;
+    // Lines with a NUL byte are held back: a file with nothing else is reported once, as a
+    // binary file, instead of line by line.
+    let mut nul_lines = ReadStats::default();
+    let mut latest: Option<i64> = None;
+    let result = archive::read_file(path, scratch, |piece| {
+        let parsed = match piece {
+            Piece::Incomplete => {
+                out.stats.incomplete_last_lines += 1;
+                return;
+            }
+            Piece::TooLong => Err(Reject::TooLong),
+            Piece::Line(line) => parser.parse(line),
+        };
+        line_no = line_no.saturating_add(1);
         out.stats.lines += 1;
-        let line_no = n as u32 + 1;
-        let record = match parser.parse(line) {
+        let record = match parsed {
             Ok(Some(record)) => record,
-            Ok(None) => continue,
+            Ok(None) => return,
             Err(reason) => {
-                out.stats.reject(reason.kind(), || {
+                let stats = match reason {
+                    Reject::Nul { .. } => &mut nul_lines,
+                    _ => &mut out.stats,
+                };
+                stats.reject(reason.kind(), || {
                     format!("{}:{}: {}", path.display(), line_no, reason)
                 });
-                continue;
+                return;
             }
         };
         out.stats.lines_parsed += 1;
+        latest = latest.max(Some(record.time));
         if !window.contains(record.time) {
             out.stats.lines_outside_window += 1;
-            continue;
+            return;
         }
         if !selection
             .filter
             .keeps(record.monitor, record.remote, record.bytes)
         {
             out.stats.lines_filtered += 1;
-            continue;
+            return;
         }
         lookup.clear();
         lookup.push_str(record.monitor);
@@ -486,6 +521,33 @@ fn sample_text(selection: &Selection, path: &Path, bytes: &mut Vec<u8>) -> FileS
             offset,
             loss,
         });
+    });
+    match result {
+        Ok(read) => {
+            out.stats.files_read = 1;
+            out.stats.bytes_read = read.bytes;
+            match read.damage {
+                Some(damage) => {
+                    out.stats.files_failed = 1;
+                    out.errors.push(damage);
+                }
+                None => out.outcome.whole = true,
+            }
+        }
+        Err(err) => {
+            out.stats.files_failed = 1;
+            out.errors.push(err);
+        }
     }
+    if nul_lines.lines_rejected() > 0 && out.stats.lines_parsed == 0 {
+        out.stats.files_failed = 1;
+        out.outcome.whole = false;
+        out.errors.push(ArchiveError::Binary {
+            path: path.to_path_buf(),
+        });
+    } else {
+        out.stats.add(nul_lines);
+    }
+    out.outcome.latest = latest;
     out
 }

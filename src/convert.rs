@@ -2,12 +2,15 @@
 //! (the nightly update: append what is new, rebuild a key whose file misses late data).
 //!
 //! Every write goes to a temporary file in the same directory that is renamed into place
-//! when complete, so readers and crashed runs never see a half-written RRD. Keys are
+//! when complete (see `atomic`), so readers and crashed runs never see a half-written RRD. Keys are
 //! processed in parallel; each file is owned by exactly one worker (librrd's locks are per
 //! process, not per thread).
 
+use crate::atomic;
+use crate::claims::Refused;
 use crate::collect::{Collection, Series};
 use crate::key::Key;
+use crate::parse::Micros;
 use crate::sample::UNKNOWN;
 use crate::store::{self, Layout, StoreError, UpdateBatch};
 use indicatif::ProgressBar;
@@ -97,27 +100,23 @@ pub struct WriteStats {
     pub seconds: f64,
 }
 
-/// Writes the RRD of every key; returns one outcome per key, in key order.
+/// Writes the RRD of every key but the `refused` ones (see `claims`); returns one outcome
+/// per key, in key order.
 pub fn convert(
     collection: &Collection,
     target: &Target,
     mode: Mode,
+    refused: &Refused,
     bar: &ProgressBar,
 ) -> (Vec<Outcome>, WriteStats) {
     let started = Instant::now();
-    let collisions = find_collisions(collection.keys(), &target.rrd_dir);
     let outcomes: Vec<Outcome> = (0..collection.len())
         .into_par_iter()
         .map(|i| {
             // One key's samples at a time per worker: memory follows the keys in flight.
             let s = collection.series(i);
-            let result = match collisions.get(&s.key) {
-                Some(other) => Err(format!(
-                    "{}: keys {} and {} map to the same file",
-                    s.key.rrd_path(&target.rrd_dir).display(),
-                    s.key,
-                    other
-                )),
+            let result = match refused.get(&s.key) {
+                Some(message) => Err(message.clone()),
                 None => write_series(&s, target, mode).map_err(|e| e.to_string()),
             };
             bar.inc(1);
@@ -153,19 +152,6 @@ impl WriteStats {
         }
         stats
     }
-}
-
-/// Keys whose file names collide, each mapped to the other key.
-fn find_collisions<'a>(keys: impl Iterator<Item = &'a Key>, rrd_dir: &Path) -> HashMap<Key, Key> {
-    let mut by_path: HashMap<PathBuf, &Key> = HashMap::new();
-    let mut collisions = HashMap::new();
-    for key in keys {
-        if let Some(other) = by_path.insert(key.rrd_path(rrd_dir), key) {
-            collisions.insert(key.clone(), other.clone());
-            collisions.insert(other.clone(), key.clone());
-        }
-    }
-    collisions
 }
 
 fn write_series(series: &Series, target: &Target, mode: Mode) -> Result<(Action, u64), StoreError> {
@@ -263,11 +249,11 @@ fn misses_late_data(
             return Ok(true);
         };
         let sample = series.sample(i);
-        let same = |stored: f64, micros: u32| {
+        let same = |stored: f64, micros: Micros| {
             if micros == UNKNOWN {
                 stored.is_nan()
             } else {
-                (stored - f64::from(micros) / 1e6).abs() <= 1e-9 * stored.abs().max(1e-3)
+                (stored - micros as f64 / 1e6).abs() <= 1e-9 * stored.abs().max(1e-3)
             }
         };
         let loss_same = row[1] == f64::from(sample.loss);
@@ -328,7 +314,7 @@ pub fn format_updates(
 
 /// Writes microseconds as exact decimal seconds (`255` -> `0.000255`), or `U` if unknown.
 /// No float formatting: librrd's strtod turns the text into the nearest double.
-pub fn push_seconds(out: &mut Vec<u8>, micros: u32) {
+pub fn push_seconds(out: &mut Vec<u8>, micros: Micros) {
     if micros == UNKNOWN {
         out.push(b'U');
         return;
@@ -349,35 +335,19 @@ pub fn push_seconds(out: &mut Vec<u8>, micros: u32) {
     }
 }
 
-/// Runs `fill` on a fresh temporary file next to `path`, then renames it over `path`.
-/// On any error the temporary file is removed and `path` is left as it was.
+/// Runs `fill` on a fresh temporary file next to `path`, then renames it over `path`
+/// (see [`crate::atomic`]). On any error `path` is left as it was.
 fn replace_atomically(
     path: &Path,
     target: &Target,
     fill: impl FnOnce(&Path) -> Result<u64, StoreError>,
 ) -> Result<u64, StoreError> {
-    let dir = path.parent().expect("an RRD path has a directory");
-    std::fs::create_dir_all(dir).map_err(|e| io_error(dir, "cannot create directory", e))?;
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("rrd");
-    let temp = tempfile::Builder::new()
-        .prefix(&format!(".{name}{}.", target.temp_tag))
-        .suffix(TEMP_SUFFIX)
-        .tempfile_in(dir)
-        .map_err(|e| io_error(dir, "cannot create a temporary file", e))?
-        .into_temp_path();
-    let written = fill(&temp)?;
-    if target.fsync {
-        std::fs::File::open(&temp)
-            .and_then(|f| f.sync_all())
-            .map_err(|e| io_error(&temp, "cannot sync", e))?;
-    }
-    temp.persist(path)
-        .map_err(|e| io_error(path, "cannot rename into place", e.error))?;
-    Ok(written)
+    let options = atomic::Options {
+        fsync: target.fsync,
+        tag: &target.temp_tag,
+    };
+    atomic::replace(path, options, |_, temp| fill(temp))
 }
-
-/// Suffix of the temporary files; leftovers of a killed run are removed by the next one.
-pub const TEMP_SUFFIX: &str = ".pinger-tmp";
 
 fn io_error(path: &Path, what: &str, e: std::io::Error) -> StoreError {
     StoreError {

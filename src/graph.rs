@@ -1,9 +1,7 @@
 //! SmokePing's detail graph of one key, drawn by librrd's graph call (through the `rrd`
 //! crate): smoke from the sorted ping slots, the median line with a loss-coloured band, and,
 //! unlike SmokePing, a visible bar for 100 % loss.
-//!
-//! librrd 1.7.2's graph is not thread-safe (a shared Pango font map), so every rendering in
-//! this process goes through one lock.
+//! The elements are built here; `store::graph` makes the librrd call.
 
 use crate::key::Key;
 use crate::store::{self, StoreError};
@@ -15,11 +13,7 @@ use rrd::ops::graph::props::{GraphProps, ImageFormat};
 use rrd::ops::graph::Color;
 use rrd::ConsolidationFn;
 use std::path::Path;
-use std::sync::Mutex;
 use std::time::{Duration, UNIX_EPOCH};
-
-/// Serialises every call into librrd's graph code.
-static GRAPH_LOCK: Mutex<()> = Mutex::new(());
 
 /// The time ranges of the original PingER pages.
 pub const RANGES: [(&str, i64); 4] = [("2d", 2), ("10d", 10), ("30d", 30), ("120d", 120)];
@@ -138,12 +132,7 @@ pub fn render(req: &Request<'_>) -> Result<Vec<u8>, StoreError> {
         Format::Png => ImageFormat::Png,
         Format::Svg => ImageFormat::Svg,
     };
-    let _guard = GRAPH_LOCK
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
-    rrd::ops::graph::graph(format, &props, &elements)
-        .map(|(image, _)| image)
-        .map_err(|e| error(e.to_string()))
+    store::graph(format, &props, &elements).map_err(error)
 }
 
 fn var(name: &str) -> Result<VarName, rrd::error::InvalidArgument> {

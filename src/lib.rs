@@ -7,10 +7,15 @@
 //!   -> collect (group per key, one sample per slot) -> scan (srcdest.txt, listings)
 //!                                                   -> convert (write RRDs through store)
 //! ```
+//!
+//! `tree` is one whole backfill or update run (lock, claims, state); `atomic` writes every
+//! file we make; `app` holds the subcommand front ends, which no pipeline module imports.
 
 pub mod app;
 pub mod archive;
+pub mod atomic;
 pub mod bench;
+pub mod claims;
 pub mod cli;
 pub mod collect;
 pub mod convert;

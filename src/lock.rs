@@ -1,6 +1,10 @@
 //! One run at a time per RRD tree: an advisory lock on a file in the RRD directory, so an
 //! overlapping cron job exits instead of writing the same files. The OS drops the lock when
 //! the process ends, however it ends, so a killed run never leaves a stale lock.
+//!
+//! Lock files and the key register are opened without following symlinks and must be plain
+//! files: the RRD tree may be writable by a less trusted account than the one cron runs as,
+//! and a planted link must not make us write, or create, a file outside the tree.
 
 use std::fs::{File, OpenOptions, TryLockError};
 use std::io::{Read, Seek, Write};
@@ -75,13 +79,7 @@ fn lock_file(path: &Path, exclusive: bool) -> Result<File, LockError> {
         path: path.to_path_buf(),
         source,
     };
-    let mut file = OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .open(path)
-        .map_err(io)?;
+    let mut file = open_no_follow(path, false).map_err(io)?;
     let attempt = if exclusive {
         file.try_lock()
     } else {
@@ -120,15 +118,63 @@ fn lock_file(path: &Path, exclusive: bool) -> Result<File, LockError> {
 /// Runs `f` while holding a short, blocking lock on `path` (for files that several shards
 /// rewrite, such as srcdest.txt).
 pub fn while_locked<T>(path: &Path, f: impl FnOnce() -> T) -> std::io::Result<T> {
-    let file = OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .open(path)?;
+    let file = open_no_follow(path, false)?;
     file.lock()?;
     let result = f();
     file.unlock()?;
     Ok(result)
+}
+
+/// Opens (creating it if missing, mode `0666 & ~umask`) a plain file for reading and
+/// writing, or appending, without following a symlink; anything but a plain file is refused.
+pub fn open_no_follow(path: &Path, append: bool) -> std::io::Result<File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let file = OpenOptions::new()
+        .read(true)
+        .write(!append)
+        .append(append)
+        .create(true)
+        .truncate(false)
+        // O_NONBLOCK: opening a planted FIFO must not hang the run.
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+        .open(path)
+        .map_err(|e| refuse_link(path, e))?;
+    if !file.metadata()?.file_type().is_file() {
+        return Err(std::io::Error::other(
+            "not a plain file; refusing to use it",
+        ));
+    }
+    Ok(file)
+}
+
+/// Reads a plain file without following a symlink.
+pub fn read_no_follow(path: &Path) -> std::io::Result<String> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+        .open(path)
+        .map_err(|e| refuse_link(path, e))?;
+    if !file.metadata()?.file_type().is_file() {
+        return Err(std::io::Error::other(
+            "not a plain file; refusing to use it",
+        ));
+    }
+    let mut text = String::new();
+    file.read_to_string(&mut text)?;
+    Ok(text)
+}
+
+/// ELOOP from O_NOFOLLOW, said plainly.
+fn refuse_link(path: &Path, e: std::io::Error) -> std::io::Error {
+    if e.raw_os_error() == Some(libc::ELOOP) {
+        std::io::Error::other(format!(
+            "{} is a symbolic link; refusing to follow it",
+            path.display()
+        ))
+    } else {
+        e
+    }
 }
 
 #[cfg(test)]
@@ -143,6 +189,23 @@ mod tests {
         assert!(err.contains("another run holds the lock (pid "), "{err}");
         drop(first);
         acquire(dir.path()).unwrap();
+    }
+
+    #[test]
+    fn a_symlink_planted_at_the_lock_is_refused_and_its_target_untouched() {
+        let dir = tempfile::tempdir().unwrap();
+        let outside = tempfile::tempdir().unwrap();
+        let victim = outside.path().join("victim");
+        std::fs::write(&victim, b"precious").unwrap();
+        let missing = outside.path().join("created-by-us");
+        std::os::unix::fs::symlink(&victim, dir.path().join(LOCK_FILE)).unwrap();
+        let err = acquire(dir.path()).unwrap_err().to_string();
+        assert!(err.contains("symbolic link"), "{err}");
+        assert_eq!(std::fs::read(&victim).unwrap(), b"precious");
+        let srcdest_lock = dir.path().join(".pinger-smokeping.srcdest.lock");
+        std::os::unix::fs::symlink(&missing, &srcdest_lock).unwrap();
+        assert!(while_locked(&srcdest_lock, || ()).is_err());
+        assert!(!missing.exists(), "no file may be created outside the tree");
     }
 
     #[test]

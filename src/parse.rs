@@ -13,8 +13,22 @@ use nom::sequence::preceded;
 use nom::{IResult, Parser};
 use thiserror::Error;
 
-/// An RTT in integer microseconds (1 ms = 1000).
-pub type Micros = u32;
+/// An RTT in integer microseconds (1 ms = 1000). Valid RTTs stay below [`MAX_RTT`], so
+/// no valid value is ever `u64::MAX`, which `sample::UNKNOWN` uses.
+pub type Micros = u64;
+
+/// RTTs (and min/avg/max) of 10,000,000 ms or more are rejected (the contract's bound).
+pub const MAX_RTT: Micros = 10_000_000 * 1000;
+
+/// Times outside 1990-01-01 .. 2100-01-01 are rejected (the contract's bound).
+pub const TIME_RANGE: std::ops::Range<u64> = 631_152_000..4_102_444_800;
+
+/// xmt and rcv above this are rejected (the contract's bound).
+pub const MAX_COUNT: u64 = 100_000;
+
+/// The longest accepted line, in bytes (the reader rejects longer ones before they reach
+/// the parser, without holding them whole).
+pub const MAX_LINE: usize = 65_536;
 
 /// Payload sizes below this are treated as this size (the contract's rule).
 pub const MIN_BYTES: u32 = 100;
@@ -50,6 +64,9 @@ pub struct Ping {
     pub seq: u32,
     /// Round-trip time.
     pub rtt: Micros,
+    /// Whether this is the first reply with its sequence number on the line (a duplicate
+    /// reply repeats one).
+    pub first: bool,
 }
 
 /// One accepted line. Borrows the line's bytes and the parser's scratch buffer.
@@ -86,6 +103,15 @@ pub enum Reject {
     #[error("line is not valid UTF-8 (bad byte at column {column})")]
     NotUtf8 {
         /// 1-based byte column of the first bad byte.
+        column: usize,
+    },
+    /// Longer than [`MAX_LINE`] bytes.
+    #[error("line is longer than {MAX_LINE} bytes")]
+    TooLong,
+    /// A NUL byte (a damaged file, or not a text file).
+    #[error("line holds a NUL byte (column {column})")]
+    Nul {
+        /// 1-based byte column of the first NUL.
         column: usize,
     },
     /// The token count fits no accepted shape.
@@ -154,6 +180,16 @@ pub enum Reject {
         /// Tokens as read.
         max: String,
     },
+    /// A value outside the contract's bounds.
+    #[error("{field} {value} is out of bounds ({bound})")]
+    OutOfBounds {
+        /// Which field.
+        field: &'static str,
+        /// The token as read (lossy, cut to 40 bytes).
+        value: String,
+        /// The accepted range, in words.
+        bound: &'static str,
+    },
     /// A full line whose distinct sequence numbers disagree with rcv (often a truncated line).
     #[error("{distinct} distinct sequence numbers but rcv is {rcv}")]
     SeqCount {
@@ -174,6 +210,9 @@ impl Reject {
     /// A short, stable label for grouping rejections in a run summary.
     pub fn kind(&self) -> &'static str {
         match self {
+            Reject::TooLong => "line too long",
+            Reject::Nul { .. } => "NUL byte",
+            Reject::OutOfBounds { .. } => "value out of bounds",
             Reject::NotUtf8 { .. } => "not UTF-8",
             Reject::TokenCount { .. } => "wrong token count",
             Reject::OddPingPart { .. } => "odd per-ping part",
@@ -197,6 +236,9 @@ pub struct LineParser {
     /// Token positions of the current line (start, end).
     tokens: Vec<(usize, usize)>,
     pings: Vec<Ping>,
+    /// Sequence numbers of 64 and above seen on the current line (the usual 0..64 use a
+    /// bitset): counting distinct ones stays linear in the line's length.
+    high_seqs: std::collections::HashSet<u32>,
 }
 
 impl LineParser {
@@ -207,6 +249,12 @@ impl LineParser {
 
     /// Parses one line (without its newline). `Ok(None)` for blank and `#` comment lines.
     pub fn parse<'a>(&'a mut self, line: &'a [u8]) -> Result<Option<Record<'a>>, Reject> {
+        if line.len() > MAX_LINE {
+            return Err(Reject::TooLong);
+        }
+        if let Some(i) = memchr::memchr(0, line) {
+            return Err(Reject::Nul { column: i + 1 });
+        }
         // Anything from a `;` on is a comment.
         let line = match memchr::memchr(b';', line) {
             Some(i) => &line[..i],
@@ -252,7 +300,14 @@ impl LineParser {
         if time == 0 {
             return Err(Reject::ZeroTime);
         }
-        let xmt = small_integer("xmt", tok(f + 2))?;
+        if !TIME_RANGE.contains(&time) {
+            return Err(out_of_bounds(
+                "time",
+                tok(f + 1),
+                "1990-01-01 .. 2100-01-01",
+            ));
+        }
+        let xmt = bounded_count("xmt", tok(f + 2))?;
         if xmt == 0 {
             return Err(Reject::ZeroXmt);
         }
@@ -263,7 +318,7 @@ impl LineParser {
             remote,
             remote_addr,
             bytes: (bytes as u32).max(MIN_BYTES),
-            time: time as i64, // at most 18 digits: fits
+            time: time as i64, // below 2100: fits
             xmt,
             rcv: 0,
             summary: None,
@@ -273,7 +328,7 @@ impl LineParser {
             return Ok(Some(record));
         }
 
-        let rcv = small_integer("rcv", tok(7))?;
+        let rcv = bounded_count("rcv", tok(7))?;
         if rcv > xmt {
             return Err(Reject::RcvExceedsXmt { rcv, xmt });
         }
@@ -304,13 +359,28 @@ impl LineParser {
         // Full lines: all p sequence numbers first, then all p RTTs.
         let p = (count - 11) / 2;
         self.pings.clear();
+        self.high_seqs.clear();
+        let mut low: u64 = 0;
+        let mut distinct = 0;
         for i in 0..p {
+            let seq_tok = tok(11 + i);
+            let seq = u32::try_from(integer("sequence number", seq_tok)?)
+                .map_err(|_| out_of_bounds("sequence number", seq_tok, "below 2^32"))?;
+            let first = if seq < 64 {
+                let bit = 1u64 << seq;
+                let first = low & bit == 0;
+                low |= bit;
+                first
+            } else {
+                self.high_seqs.insert(seq)
+            };
+            distinct += usize::from(first);
             self.pings.push(Ping {
-                seq: small_integer("sequence number", tok(11 + i))?,
+                seq,
                 rtt: rtt("RTT", tok(11 + p + i))?,
+                first,
             });
         }
-        let distinct = count_distinct_seqs(&self.pings);
         if distinct != rcv as usize {
             return Err(Reject::SeqCount { distinct, rcv });
         }
@@ -320,25 +390,9 @@ impl LineParser {
 }
 
 /// The replies with a sequence number not seen before on the line (a duplicate reply repeats
-/// one), in arrival order; a bitset covers the usual 0..64 without allocating.
+/// one), in arrival order.
 pub fn distinct_replies(pings: &[Ping]) -> impl Iterator<Item = &Ping> {
-    let mut low: u64 = 0;
-    pings.iter().enumerate().filter_map(move |(i, ping)| {
-        let first = if ping.seq < 64 {
-            let bit = 1u64 << ping.seq;
-            let first = low & bit == 0;
-            low |= bit;
-            first
-        } else {
-            !pings[..i].iter().any(|p| p.seq == ping.seq)
-        };
-        first.then_some(ping)
-    })
-}
-
-/// Number of distinct sequence numbers.
-pub fn count_distinct_seqs(pings: &[Ping]) -> usize {
-    distinct_replies(pings).count()
+    pings.iter().filter(|p| p.first)
 }
 
 // ---- grammar productions -------------------------------------------------------------------
@@ -363,12 +417,15 @@ fn next_token(input: &[u8]) -> IResult<&[u8], &[u8]> {
     token(input)
 }
 
-/// A non-negative decimal: digits, optionally `.` and more digits (`12`, `0.255`, `223.`),
-/// as its integer and fraction digits.
-fn decimal_parts(input: &[u8]) -> IResult<&[u8], (&[u8], &[u8])> {
+/// Integer digits and, after a `.`, fraction digits.
+type DecimalParts<'a> = (&'a [u8], Option<&'a [u8]>);
+
+/// A non-negative decimal: digits, optionally `.` and more digits (`12`, `0.255`), as its
+/// integer and fraction digits (`Some(empty)` for `223.`, which the caller rejects).
+fn decimal_parts(input: &[u8]) -> IResult<&[u8], DecimalParts<'_>> {
     let (input, int_part) = digits(input)?;
     let (input, frac_part) = opt(preceded(nom_char('.'), digit0)).parse(input)?;
-    Ok((input, (int_part, frac_part.unwrap_or(&[]))))
+    Ok((input, (int_part, frac_part)))
 }
 
 /// Digits only.
@@ -398,18 +455,36 @@ fn utf8<'a>(tok: &'a [u8], line: &[u8]) -> Result<&'a str, Reject> {
     })
 }
 
+/// Digits only, as a number; a huge one saturates (the bounds then reject it).
 fn integer(field: &'static str, tok: &[u8]) -> Result<u64, Reject> {
     match digits(tok) {
-        Ok((rest, d)) if rest.is_empty() && d.len() <= 18 => Ok(d
-            .iter()
-            .fold(0u64, |acc, &b| acc * 10 + u64::from(b - b'0'))),
+        Ok(([], d)) => Ok(value_of(d)),
         _ => Err(bad_integer(field, tok)),
     }
 }
 
-fn small_integer(field: &'static str, tok: &[u8]) -> Result<u32, Reject> {
+/// The value of ASCII digits, saturating at `u64::MAX`.
+fn value_of(digits: &[u8]) -> u64 {
+    digits.iter().fold(0u64, |acc, &b| {
+        acc.saturating_mul(10).saturating_add(u64::from(b - b'0'))
+    })
+}
+
+/// xmt or rcv: an integer of at most [`MAX_COUNT`].
+fn bounded_count(field: &'static str, tok: &[u8]) -> Result<u32, Reject> {
     let v = integer(field, tok)?;
-    u32::try_from(v).map_err(|_| bad_integer(field, tok))
+    if v > MAX_COUNT {
+        return Err(out_of_bounds(field, tok, "at most 100000"));
+    }
+    Ok(v as u32)
+}
+
+fn out_of_bounds(field: &'static str, tok: &[u8], bound: &'static str) -> Reject {
+    Reject::OutOfBounds {
+        field,
+        value: lossy(&tok[..tok.len().min(40)]),
+        bound,
+    }
 }
 
 fn bad_integer(field: &'static str, tok: &[u8]) -> Reject {
@@ -426,19 +501,24 @@ fn rtt(field: &'static str, tok: &[u8]) -> Result<Micros, Reject> {
         value: lossy(tok),
     };
     let (rest, (int_part, frac_part)) = decimal_parts(tok).map_err(|_| bad())?;
-    if !rest.is_empty() || int_part.len() > 7 {
+    // Signs, exponents, `.5` and `5.` are not decimals.
+    if !rest.is_empty() || frac_part == Some(&b""[..]) {
         return Err(bad());
     }
+    let frac_part = frac_part.unwrap_or(b"");
     // Integer digits, then 3 fraction digits (padded with zeros); the 4th rounds half up.
     let digit = |d: Option<&u8>| d.map_or(0, |&b| u64::from(b - b'0'));
-    let mut micros = int_part
-        .iter()
-        .fold(0u64, |acc, &b| acc * 10 + u64::from(b - b'0'));
+    let mut micros = value_of(int_part);
     for i in 0..3 {
-        micros = micros * 10 + digit(frac_part.get(i));
+        micros = micros
+            .saturating_mul(10)
+            .saturating_add(digit(frac_part.get(i)));
     }
-    micros += u64::from(frac_part.get(3).is_some_and(|&b| b >= b'5'));
-    u32::try_from(micros).map_err(|_| bad())
+    micros = micros.saturating_add(u64::from(frac_part.get(3).is_some_and(|&b| b >= b'5')));
+    if micros >= MAX_RTT {
+        return Err(out_of_bounds(field, tok, "below 10000000 ms"));
+    }
+    Ok(micros)
 }
 
 fn lossy(tok: &[u8]) -> String {
@@ -476,15 +556,12 @@ mod tests {
     fn decimal_takes_digits_and_an_optional_fraction() {
         assert_eq!(
             decimal_parts(b"0.255 "),
-            Ok((&b" "[..], (&b"0"[..], &b"255"[..])))
+            Ok((&b" "[..], (&b"0"[..], Some(&b"255"[..]))))
         );
-        assert_eq!(
-            decimal_parts(b"12x"),
-            Ok((&b"x"[..], (&b"12"[..], &b""[..])))
-        );
+        assert_eq!(decimal_parts(b"12x"), Ok((&b"x"[..], (&b"12"[..], None))));
         assert_eq!(
             decimal_parts(b"223."),
-            Ok((&b""[..], (&b"223"[..], &b""[..])))
+            Ok((&b""[..], (&b"223"[..], Some(&b""[..]))))
         );
         assert!(decimal_parts(b".5").is_err());
         assert!(decimal_parts(b"-1").is_err());
@@ -502,6 +579,99 @@ mod tests {
         assert!(rtt("RTT", b"-3").is_err());
         assert!(rtt("RTT", b"1e3").is_err());
         assert!(rtt("RTT", b"99999999999").is_err());
+        assert!(rtt("RTT", b"5.").is_err());
+        assert!(rtt("RTT", b".5").is_err());
+    }
+
+    #[test]
+    fn the_largest_valid_rtt_is_a_value_and_the_bound_is_a_rule() {
+        // 4294967.295 ms was u32::MAX microseconds, once also the "unknown" mark.
+        assert_eq!(rtt("RTT", b"4294967.295"), Ok(4_294_967_295));
+        assert_eq!(rtt("RTT", b"9999999.999"), Ok(MAX_RTT - 1));
+        assert_eq!(
+            rtt("RTT", b"9999999.9995").unwrap_err().kind(),
+            "value out of bounds"
+        );
+        assert_eq!(
+            rtt("RTT", b"10000000").unwrap_err().kind(),
+            "value out of bounds"
+        );
+        assert_eq!(
+            rtt("RTT", "9".repeat(5000).as_bytes()).unwrap_err().kind(),
+            "value out of bounds"
+        );
+        const { assert!(MAX_RTT < crate::sample::UNKNOWN) };
+    }
+
+    #[test]
+    fn times_outside_1990_to_2100_are_rejected_with_a_reason() {
+        let line = |t: &str| format!("m.org 1.1.1.1 r.org 2.2.2.2 100 {t} 10 0");
+        for t in [
+            "1799",
+            "631151999",
+            "4102444800",
+            "9007199254740993",
+            "99999999999999999999999",
+        ] {
+            let r = rejected(&line(t));
+            assert_eq!(r.kind(), "value out of bounds", "{t}");
+            assert!(r.to_string().contains("1990-01-01 .. 2100-01-01"), "{r}");
+        }
+        assert_eq!(ok(&line("631152000")).time, 631_152_000);
+        assert_eq!(ok(&line("4102444799")).time, 4_102_444_799);
+    }
+
+    #[test]
+    fn huge_counts_are_rejected_before_anything_is_sized_by_them() {
+        let base = "m.org 1.1.1.1 r.org 2.2.2.2 100 1200000000";
+        let r = rejected(&format!("{base} 4000000000 4000000000 1 2 3"));
+        assert_eq!(
+            r.to_string(),
+            "xmt 4000000000 is out of bounds (at most 100000)"
+        );
+        let r = rejected(&format!("{base} 10 100001 1 2 3"));
+        assert_eq!(r.kind(), "value out of bounds");
+        let accepted = ok(&format!("{base} 100000 100000 1 2 3"));
+        assert_eq!(accepted.rcv, 100_000);
+        let r = rejected(&format!("{base} 10 1 1 1 1 4294967296 1"));
+        assert_eq!(
+            r.to_string(),
+            "sequence number 4294967296 is out of bounds (below 2^32)"
+        );
+    }
+
+    #[test]
+    fn nul_bytes_and_long_lines_reject_only_that_line() {
+        let mut parser = LineParser::new();
+        let line = b"m.org 1.1.1.1 r.org 2.2.2.2 100 1200000000 10\x000";
+        assert_eq!(parser.parse(line), Err(Reject::Nul { column: 46 }));
+        let long = vec![b'a'; MAX_LINE + 1];
+        assert_eq!(parser.parse(&long), Err(Reject::TooLong));
+    }
+
+    #[test]
+    fn distinct_high_sequence_numbers_are_counted_by_a_set() {
+        // Sequence numbers of 64 and above go through a hash set (linear in the line), not
+        // a scan of the earlier ones; a full-length line of them still counts exactly.
+        let p = 6000;
+        let seqs: Vec<String> = (0..p).map(|i| (1_000_000 + i).to_string()).collect();
+        let rtts = vec!["1"; p];
+        let line = format!(
+            "m.org 1.1.1.1 r.org 2.2.2.2 100 1200000000 {p} {p} 1 1 1 {} {}",
+            seqs.join(" "),
+            rtts.join(" ")
+        );
+        assert!(line.len() <= MAX_LINE);
+        let record = ok(&line);
+        assert_eq!(record.pings.len(), p);
+        assert!(record.pings.iter().all(|ping| ping.first));
+        let dup = format!(
+            "m.org 1.1.1.1 r.org 2.2.2.2 100 1200000000 {p} {p} 1 1 1 {} {} {}",
+            seqs[1..].join(" "),
+            seqs[1],
+            rtts.join(" ")
+        );
+        assert_eq!(rejected(&dup).kind(), "distinct seqs != rcv");
     }
 
     #[test]
@@ -530,8 +700,22 @@ mod tests {
             })
         );
         assert_eq!(r.pings.len(), 10);
-        assert_eq!(r.pings[0], Ping { seq: 0, rtt: 287 });
-        assert_eq!(r.pings[9], Ping { seq: 9, rtt: 299 });
+        assert_eq!(
+            r.pings[0],
+            Ping {
+                seq: 0,
+                rtt: 287,
+                first: true
+            }
+        );
+        assert_eq!(
+            r.pings[9],
+            Ping {
+                seq: 9,
+                rtt: 299,
+                first: true
+            }
+        );
     }
 
     #[test]
@@ -543,7 +727,8 @@ mod tests {
             r.pings.last(),
             Some(&Ping {
                 seq: 10,
-                rtt: 225_000
+                rtt: 225_000,
+                first: true
             })
         );
         assert_eq!(r.summary.map(|s| s.avg), Some(224_978));
@@ -628,7 +813,8 @@ mod tests {
     fn duplicates_make_p_exceed_rcv() {
         let r = ok("m.org 1.1.1.1 r.org 2.2.2.2 100 1200000000 10 10 1 2 3 0 1 2 3 4 5 6 7 8 9 9 1 1 2 2 2 2 2 2 2 3 3");
         assert_eq!(r.pings.len(), 11);
-        assert_eq!(count_distinct_seqs(r.pings), 10);
+        assert_eq!(distinct_replies(r.pings).count(), 10);
+        assert!(!r.pings[10].first, "the repeated 9 is a duplicate");
     }
 
     #[test]

@@ -23,9 +23,16 @@ pub struct RunSummary<'a> {
     pub write: Option<&'a WriteStats>,
     /// Keys that failed, as `key: path: reason`.
     pub key_errors: Vec<String>,
+    /// Archive files the last run read that are gone (their samples stay in the RRDs).
+    pub gone: Vec<String>,
+    /// Keys an update rebuilt because their file lacked or differed from the archive's data.
+    pub repaired: Vec<String>,
     /// Wall time of the whole run.
     pub seconds: f64,
 }
+
+/// How many repaired keys or gone files the summary names (the JSON has them all).
+const LISTED: usize = 20;
 
 /// Prints the summary for people.
 pub fn print(out: &mut impl Write, s: &RunSummary<'_>) -> std::io::Result<()> {
@@ -56,6 +63,13 @@ pub fn print(out: &mut impl Write, s: &RunSummary<'_>) -> std::io::Result<()> {
         r.duplicates
     )?;
     writeln!(out, "  keys: {} with {} samples", r.keys, r.samples)?;
+    if r.incomplete_last_lines > 0 {
+        writeln!(
+            out,
+            "  incomplete last lines: {} (no newline yet; read once the file has grown)",
+            r.incomplete_last_lines
+        )?;
+    }
     for (kind, count) in &r.rejected {
         writeln!(out, "  rejected: {} x {kind}", count.count)?;
         for example in &count.examples {
@@ -98,6 +112,41 @@ pub fn print(out: &mut impl Write, s: &RunSummary<'_>) -> std::io::Result<()> {
     }
     for e in &s.key_errors {
         writeln!(out, "  key error: {e}")?;
+    }
+    if !s.repaired.is_empty() {
+        writeln!(
+            out,
+            "  repaired: {} keys (rebuilt from the archive)",
+            s.repaired.len()
+        )?;
+        for key in s.repaired.iter().take(LISTED) {
+            writeln!(out, "    {key}")?;
+        }
+        if s.repaired.len() > LISTED {
+            writeln!(
+                out,
+                "    ... and {} more (all in --summary-json)",
+                s.repaired.len() - LISTED
+            )?;
+        }
+    }
+    if !s.gone.is_empty() {
+        writeln!(
+            out,
+            "  warning: {} archive files read by the last run are gone; their samples stay in \
+             the RRDs (a backfill drops them)",
+            s.gone.len()
+        )?;
+        for path in s.gone.iter().take(LISTED) {
+            writeln!(out, "    {path}")?;
+        }
+        if s.gone.len() > LISTED {
+            writeln!(
+                out,
+                "    ... and {} more (all in --summary-json)",
+                s.gone.len() - LISTED
+            )?;
+        }
     }
     writeln!(out, "  total: {:.2} s", s.seconds)
 }

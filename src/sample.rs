@@ -6,7 +6,8 @@
 
 use crate::parse::{distinct_replies, Micros, Record};
 
-/// Marks an unknown value (a lost ping, or the median of a 100 % loss line).
+/// Marks an unknown value (a lost ping, or the median of a 100 % loss line). No valid RTT
+/// comes near it: the parser rejects RTTs from `parse::MAX_RTT` on.
 pub const UNKNOWN: Micros = Micros::MAX;
 
 /// The slot a line at time `t` belongs to, written as the slot's end `T = (t div S + 1) * S`.
@@ -45,8 +46,7 @@ impl Sampler {
     /// Appends `1 + N` values (median, ping1..pingN) for `record` to `out` and returns the loss.
     pub fn push(&mut self, record: &Record<'_>, out: &mut Vec<Micros>) -> u32 {
         let n = self.n;
-        self.collect_replies(record);
-        let r = self.replies.len() as u32;
+        let r = self.collect_replies(record);
         let xmt = record.xmt;
         if r == 0 {
             out.extend(std::iter::repeat_n(UNKNOWN, 1 + n as usize));
@@ -100,19 +100,21 @@ impl Sampler {
         loss
     }
 
-    /// Fills `replies` with one RTT per distinct sequence number (first appearance wins);
-    /// for summary-only lines, with `rcv` placeholders so only the count matters.
-    fn collect_replies(&mut self, record: &Record<'_>) {
+    /// Fills `replies` with one RTT per distinct sequence number (first appearance wins) and
+    /// returns their count r. Summary-only lines have no RTTs to keep: r is rcv, and nothing
+    /// is sized by it.
+    fn collect_replies(&mut self, record: &Record<'_>) -> u32 {
         self.replies.clear();
         if record.pings.is_empty() {
-            if record.summary.is_some() {
-                self.replies
-                    .extend(std::iter::repeat_n(0, record.rcv as usize));
-            }
-            return;
+            return if record.summary.is_some() {
+                record.rcv
+            } else {
+                0
+            };
         }
         self.replies
             .extend(distinct_replies(record.pings).map(|p| p.rtt));
+        self.replies.len() as u32
     }
 
     /// Computes one sample into a fresh buffer (for tests and one-off use).
@@ -144,7 +146,7 @@ mod tests {
     }
 
     fn ms(v: &[u32]) -> Vec<Micros> {
-        v.iter().map(|x| x * 1000).collect()
+        v.iter().map(|&x| u64::from(x) * 1000).collect()
     }
 
     #[test]

@@ -38,13 +38,16 @@ pub struct Found {
 pub fn find_keys(selection: &Selection, quiet: bool) -> Found {
     let mut spans: BTreeMap<Key, Span> = BTreeMap::new();
     let mut spread: Vec<Key> = Vec::new();
-    let (mut stats, errors) = collect::by_directory(selection, quiet, |c| {
+    let (listing, mut stats, mut errors) = collect::list(selection);
+    let (read, read_errors, _) = collect::by_directory(selection, &listing, quiet, |c| {
         for (i, key) in c.keys().enumerate() {
             if spans.insert(key.clone(), c.span(i)).is_some() {
                 spread.push(key.clone());
             }
         }
     });
+    stats.add(read);
+    errors.extend(read_errors);
     if !spread.is_empty() {
         let mut whole = selection.clone();
         whole.filter.keys = Some(

@@ -1,14 +1,21 @@
-//! What the last complete run read, kept in the RRD directory so the nightly `update` reads
-//! only the files that changed since (see `archive::Since`).
+//! The record of what the last run read, kept in the RRD directory so that the nightly
+//! `update` reads only what it has not read: every archive file in the version it was read
+//! (size, change and modification time, inode), and the latest line time in it.
 //!
-//! The state is only trusted for the same selection (data root, window length, pings, step,
-//! filters): anything else, a failed run, or a missing or unreadable file means a full read.
+//! A file is read again when it is new to the record or differs from its entry in any way,
+//! whatever its timestamps say (late files arrive by `rsync -a` with old ones), or when a
+//! line of it lay at or after the last run's window end. Nothing is compared with a clock.
+//!
+//! The record is only trusted for the same selection (data root, window length, pings, step,
+//! filters) and when the last run wrote every key it meant to; otherwise, or when the file is
+//! missing or unreadable, the run reads the whole window.
 
-use crate::archive::Since;
+use crate::archive::{Seen, SeenFile};
+use crate::atomic;
 use crate::collect::Selection;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::path::Path;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// Name of the state file in the RRD directory (one per shard).
 pub fn state_file(shard: Option<(u32, u32)>) -> String {
@@ -18,24 +25,25 @@ pub fn state_file(shard: Option<(u32, u32)>) -> String {
     }
 }
 
-/// Files modified up to this long before a run started count as changed after it, for
-/// file systems with coarse or skewed timestamps (NFS).
-const CLOCK_SLACK: Duration = Duration::from_secs(120);
+/// Bumped when the record's meaning changes; an older record means a whole-window read.
+const FORMAT: u32 = 2;
 
 /// The record of one run.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RunState {
-    /// Unix seconds when the run started listing files.
-    pub started: u64,
+    /// The record's format.
+    pub format: u32,
     /// The run's window end.
     pub end: i64,
     /// The selection the run used, as text.
     pub selection: String,
-    /// Whether every file and key succeeded.
+    /// Whether every key the run meant to write was written.
     pub complete: bool,
+    /// Every archive file read whole, by path, with its version and latest line time.
+    pub files: BTreeMap<String, SeenFile>,
 }
 
-/// The text that must match for a state to apply to a selection.
+/// The text that must match for a record to apply to a selection.
 pub fn signature(selection: &Selection) -> String {
     let f = &selection.filter;
     format!(
@@ -51,33 +59,47 @@ pub fn signature(selection: &Selection) -> String {
     )
 }
 
-/// What the last run lets this one skip, if anything.
-pub fn since(rrd_dir: &Path, shard: Option<(u32, u32)>, selection: &Selection) -> Option<Since> {
+/// What the last run read, if its record applies to `selection`.
+pub fn load(rrd_dir: &Path, shard: Option<(u32, u32)>, selection: &Selection) -> Option<Seen> {
     let text = std::fs::read(rrd_dir.join(state_file(shard))).ok()?;
     let state: RunState = serde_json::from_slice(&text).ok()?;
-    if !state.complete
+    if state.format != FORMAT
+        || !state.complete
         || state.selection != signature(selection)
         || state.end > selection.window.end
     {
         return None;
     }
-    Some(Since {
-        modified_after: UNIX_EPOCH + Duration::from_secs(state.started) - CLOCK_SLACK,
-        after_end: state.end,
+    Some(Seen {
+        end: state.end,
+        files: state.files.into_iter().collect(),
     })
 }
 
-/// Records this run (written after its RRDs, through a temporary file).
-pub fn save(rrd_dir: &Path, shard: Option<(u32, u32)>, state: &RunState) -> std::io::Result<()> {
-    let mut temp = tempfile::NamedTempFile::new_in(rrd_dir)?;
-    serde_json::to_writer_pretty(&mut temp, state)?;
-    temp.persist(rrd_dir.join(state_file(shard)))?;
-    Ok(())
+/// A record for `selection` (files to be added by the caller).
+pub fn new_record(selection: &Selection, complete: bool) -> RunState {
+    RunState {
+        format: FORMAT,
+        end: selection.window.end,
+        selection: signature(selection),
+        complete,
+        files: BTreeMap::new(),
+    }
 }
 
-/// Now, as Unix seconds.
-pub fn now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
+/// Records this run (written after its RRDs, atomically).
+pub fn save(
+    rrd_dir: &Path,
+    shard: Option<(u32, u32)>,
+    state: &RunState,
+    tag: &str,
+) -> Result<(), atomic::WriteError> {
+    let path = rrd_dir.join(state_file(shard));
+    let text = serde_json::to_vec(state).expect("a record serialises");
+    let options = atomic::Options { fsync: true, tag };
+    atomic::replace(&path, options, |file, temp| {
+        use std::io::Write;
+        file.write_all(&text)
+            .map_err(|e| atomic::WriteError::new(temp, "cannot write", e))
+    })
 }

@@ -1,4 +1,4 @@
-//! librrd, and nothing else: create, batched update, last update, fetch and info.
+//! librrd, and nothing else: create, batched update, last update, fetch, info and graph.
 //!
 //! The only module with `unsafe` (the raw `rrd_updatex_r` and `rrd_last_r` calls, which the
 //! `rrd` crate does not offer in the form we need). Knows nothing of PingER: callers hand it
@@ -23,6 +23,15 @@ pub struct StoreError {
     pub path: PathBuf,
     /// librrd's message (or ours, for argument problems).
     pub message: String,
+}
+
+impl From<crate::atomic::WriteError> for StoreError {
+    fn from(e: crate::atomic::WriteError) -> Self {
+        StoreError {
+            path: e.path,
+            message: format!("{}: {}", e.what, e.source),
+        }
+    }
 }
 
 fn store_error(path: &Path, message: impl ToString) -> StoreError {
@@ -269,6 +278,25 @@ pub fn last_update(path: &Path) -> Result<i64, StoreError> {
     Ok(t)
 }
 
+/// Serialises every call into librrd's graph code: librrd 1.7.2's graph is not thread-safe
+/// (a shared Pango font map).
+static GRAPH_LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// Renders a graph (the elements and properties are built by `graph`).
+pub fn graph(
+    format: rrd::ops::graph::props::ImageFormat,
+    props: &rrd::ops::graph::props::GraphProps,
+    elements: &[rrd::ops::graph::elements::GraphElement],
+) -> Result<Vec<u8>, String> {
+    init_librrd();
+    let _guard = GRAPH_LOCK
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    rrd::ops::graph::graph(format, props, elements)
+        .map(|(image, _)| image)
+        .map_err(librrd_message)
+}
+
 /// Rows of one archive between two times.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Fetched {
@@ -353,9 +381,13 @@ fn take_error() -> String {
     }
 }
 
+/// librrd's message; when it has none (librrd leaves it empty on some I/O failures, such as
+/// a full disk during create), what the OS said about the failed call.
 fn librrd_message(e: rrd::error::RrdError) -> String {
+    let os = std::io::Error::last_os_error();
     match e {
-        rrd::error::RrdError::LibRrdError(m) => m,
+        rrd::error::RrdError::LibRrdError(m) if !m.trim().is_empty() => m,
+        rrd::error::RrdError::LibRrdError(_) => format!("librrd gave no reason (system: {os})"),
         other => other.to_string(),
     }
 }

@@ -1,20 +1,34 @@
 //! One run over an RRD tree, as `backfill` and `update` do it: take the lock, remove what an
-//! interrupted run left, read (for `update`, only what changed since the last complete run)
-//! and write one archive directory at a time, give the keys that need the whole window a
-//! second, filtered read, then rewrite srcdest.txt and record the run.
+//! interrupted run left, list the archive (for `update`, leaving out the files the last run
+//! read in their current version), register each key's file to it, read and write one
+//! archive directory at a time, give the keys that need the whole window a second, filtered
+//! read, then rewrite srcdest.txt and record what was read.
 
-use crate::app::write_file_atomically;
 use crate::archive::ArchiveError;
+use crate::atomic;
+use crate::claims;
 use crate::collect::{self, ReadStats, Selection};
-use crate::convert::{self, Action, Mode, Outcome, Target, WriteStats, TEMP_SUFFIX};
+use crate::convert::{self, Action, Mode, Outcome, Target, WriteStats};
 use crate::key::Key;
 use crate::lock;
 use crate::progress;
 use crate::scan;
-use crate::state::{self, RunState};
+use crate::state;
 use anyhow::{Context, Result};
 use std::collections::HashSet;
-use std::path::Path;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// How a run reads the archive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Run {
+    /// Build every key's file anew from the window.
+    Backfill,
+    /// Bring files up to date, reading only what the last run did not read.
+    Update,
+    /// Bring files up to date from a read of the whole window, repairing any that differ.
+    Full,
+}
 
 /// What one run did.
 #[derive(Debug)]
@@ -27,6 +41,10 @@ pub struct TreeRun {
     pub rebuild_read: Option<ReadStats>,
     /// Files that could not be (fully) read.
     pub errors: Vec<ArchiveError>,
+    /// Archive files the last run read that are gone.
+    pub gone: Vec<PathBuf>,
+    /// Keys an update rebuilt because their file lacked or differed from the archive's data.
+    pub repaired: Vec<Key>,
     /// One outcome per key.
     pub outcomes: Vec<Outcome>,
     /// Writing figures.
@@ -40,28 +58,30 @@ impl TreeRun {
     }
 }
 
-/// Backfills (`backfill` true) or updates the tree of `target` from `selection`.
+/// Backfills or updates the tree of `target` from `selection`.
 pub fn write_tree(
     mut selection: Selection,
     target: &Target,
-    backfill: bool,
+    run: Run,
     quiet: bool,
 ) -> Result<TreeRun> {
     let rrd = &target.rrd_dir;
     let shard = selection.filter.shard;
     let _lock = lock::acquire_for(rrd, shard)?;
-    let leftovers = remove_leftover_temp_files(rrd, &target.temp_tag);
+    let leftovers = atomic::remove_leftovers(rrd, &target.temp_tag);
 
-    // The nightly fast path: read only what changed since the last complete run; keys that
-    // then need the whole window (new files, late data) get a second, filtered read.
-    let listed_at = state::now();
-    if !backfill {
-        selection.since = state::since(rrd, shard, &selection);
+    // The nightly fast path: read only what the last run did not read; keys that then need
+    // the whole window (new files, late data) get a second, filtered read.
+    if run == Run::Update {
+        selection.seen = state::load(rrd, shard, &selection).map(Arc::new);
     }
-    let mode = match (backfill, selection.since.is_some()) {
-        (true, _) => Mode::Backfill,
-        (false, partial) => Mode::Update { partial },
+    let mode = match run {
+        Run::Backfill => Mode::Backfill,
+        _ => Mode::Update {
+            partial: selection.seen.is_some(),
+        },
     };
+    let (listing, mut read, mut errors) = collect::list(&selection);
 
     // One archive directory at a time; keys that need the whole window are redone after:
     // new or late (incremental update), or met in more than one directory.
@@ -70,32 +90,46 @@ pub fn write_tree(
     let mut write_seconds = 0.0;
     let mut seen: HashSet<Key> = HashSet::new();
     let mut redo: HashSet<Key> = HashSet::new();
-    let (mut read, mut errors) = collect::by_directory(&selection, quiet, |collection| {
-        write_bar.inc_length(collection.len() as u64);
-        let (done, stats) = convert::convert(&collection, target, mode, &write_bar);
-        write_seconds += stats.seconds;
-        for o in done {
-            if !seen.insert(o.key.clone()) || matches!(o.result, Ok((Action::Deferred, _))) {
-                redo.insert(o.key.clone());
+    let mut refused_keys: HashSet<Key> = HashSet::new();
+    let (first_read, read_errors, reads) =
+        collect::by_directory(&selection, &listing, quiet, |collection| {
+            write_bar.inc_length(collection.len() as u64);
+            let refused = claims::claim(rrd, collection.keys());
+            refused_keys.extend(refused.keys().cloned());
+            let (done, stats) = convert::convert(&collection, target, mode, &refused, &write_bar);
+            write_seconds += stats.seconds;
+            for o in done {
+                if !seen.insert(o.key.clone()) || matches!(o.result, Ok((Action::Deferred, _))) {
+                    redo.insert(o.key.clone());
+                }
+                outcomes.push(o);
             }
-            outcomes.push(o);
-        }
-    });
+        });
+    read.add(first_read);
+    errors.extend(read_errors);
     read.keys = seen.len();
     write_bar.finish_and_clear();
 
+    // Keys whose file missed data of the archive: rebuilt, or left for the second read.
+    let late: HashSet<Key> = outcomes
+        .iter()
+        .filter(|o| matches!(o.result, Ok((Action::Deferred | Action::Rebuilt, _))))
+        .map(|o| o.key.clone())
+        .collect();
     let mut rebuild_read = None;
     if !redo.is_empty() {
         let mut whole = selection.clone();
-        whole.since = None;
+        whole.seen = None;
         whole.filter.keys = Some(
             redo.iter()
                 .map(|k| (k.monitor.clone(), k.remote.clone(), k.bytes))
                 .collect(),
         );
         let rest = collect::collect(&whole, quiet);
+        let refused = claims::claim(rrd, rest.keys());
+        refused_keys.extend(refused.keys().cloned());
         let bar = progress::bar(rest.len() as u64, "writing", quiet);
-        let (more, stats) = convert::convert(&rest, target, Mode::Backfill, &bar);
+        let (more, stats) = convert::convert(&rest, target, Mode::Backfill, &refused, &bar);
         bar.finish_and_clear();
         write_seconds += stats.seconds;
         outcomes.retain(|o| !redo.contains(&o.key));
@@ -114,43 +148,57 @@ pub fn write_tree(
         .filter(|o| o.result.is_ok())
         .map(|o| &o.key)
         .collect();
+    // Keys an update rebuilt because their file lacked or differed from the archive's data
+    // (a key whose file did not exist was created, not repaired).
+    let repaired: Vec<Key> = match run {
+        Run::Backfill => Vec::new(),
+        _ => outcomes
+            .iter()
+            .filter(|o| matches!(o.result, Ok((Action::Rebuilt, _))) && late.contains(&o.key))
+            .map(|o| o.key.clone())
+            .collect(),
+    };
     // Shards of one tree share srcdest.txt: merge under a short lock.
     lock::while_locked(&rrd.join(".pinger-smokeping.srcdest.lock"), || {
         write_srcdest(target, &written)
     })
     .with_context(|| format!("{}: cannot lock srcdest.txt", rrd.display()))??;
 
-    let run = TreeRun {
+    // The record: files left out as unchanged keep their entries; files read whole get new
+    // ones; files that failed get none, so the next run reads them again. Keys refused for
+    // a collision do not make the run incomplete: reading again would not change that.
+    let complete = outcomes
+        .iter()
+        .all(|o| o.result.is_ok() || refused_keys.contains(&o.key));
+    let mut record = state::new_record(&selection, complete);
+    for (path, file) in &listing.unchanged {
+        record
+            .files
+            .insert(path.to_string_lossy().into_owned(), *file);
+    }
+    for ((path, version), outcome) in listing.files.iter().zip(&listing.versions).zip(&reads) {
+        if outcome.whole {
+            let file = crate::archive::SeenFile {
+                version: *version,
+                latest: outcome.latest,
+            };
+            record
+                .files
+                .insert(path.to_string_lossy().into_owned(), file);
+        }
+    }
+    state::save(rrd, shard, &record, &target.temp_tag)
+        .with_context(|| format!("{}: cannot write the run state", rrd.display()))?;
+    Ok(TreeRun {
         leftovers,
         read,
         rebuild_read,
         errors,
+        gone: listing.gone,
+        repaired,
         outcomes,
         write,
-    };
-    let record = RunState {
-        started: listed_at,
-        end: selection.window.end,
-        selection: state::signature(&selection),
-        complete: !run.failed(),
-    };
-    state::save(rrd, shard, &record)
-        .with_context(|| format!("{}: cannot write the run state", rrd.display()))?;
-    Ok(run)
-}
-
-/// Removes our temporary files below `rrd_dir` (the lock says none is in use): all of them
-/// for a whole-tree run, only the shard's own (tagged) for a shard.
-fn remove_leftover_temp_files(rrd_dir: &Path, tag: &str) -> usize {
-    walkdir::WalkDir::new(rrd_dir)
-        .into_iter()
-        .filter_map(|e| e.ok())
-        .filter(|e| {
-            let name = e.file_name().to_string_lossy();
-            e.file_type().is_file() && name.ends_with(TEMP_SUFFIX) && name.contains(tag)
-        })
-        .filter(|e| std::fs::remove_file(e.path()).is_ok())
-        .count()
+    })
 }
 
 /// Rewrites `<rrd>/srcdest.txt`: the keys just written plus those already listed whose RRD
@@ -166,5 +214,14 @@ fn write_srcdest(target: &Target, written: &[&Key]) -> Result<()> {
     keys.dedup();
     let mut text = Vec::new();
     scan::write_srcdest(&mut text, &keys)?;
-    write_file_atomically(&path, &text)
+    let options = atomic::Options {
+        fsync: target.fsync,
+        tag: &target.temp_tag,
+    };
+    atomic::replace(&path, options, |file, temp| {
+        use std::io::Write;
+        file.write_all(&text)
+            .map_err(|e| atomic::WriteError::new(temp, "cannot write", e))
+    })?;
+    Ok(())
 }

@@ -312,23 +312,6 @@ fn fetch_all(rrd: &Path, start: i64, end: i64) -> Vec<(String, String)> {
         .collect()
 }
 
-/// Sets the modification time of every file below `dir` to `seconds` ago.
-fn backdate_files(dir: &Path, seconds: u64) {
-    let past = std::time::SystemTime::now() - std::time::Duration::from_secs(seconds);
-    for entry in walkdir::WalkDir::new(dir)
-        .into_iter()
-        .filter_map(|e| e.ok())
-    {
-        if entry.file_type().is_file() {
-            let file = std::fs::File::options()
-                .write(true)
-                .open(entry.path())
-                .unwrap();
-            file.set_modified(past).unwrap();
-        }
-    }
-}
-
 fn generate(out: &Path, days: u32, end: &str) {
     let (code, _, stderr) = run(&[
         "generate",
@@ -382,20 +365,20 @@ fn daily_updates_over_a_growing_archive_equal_one_backfill() {
         let end = format!("2020-01-0{}", day + 1);
         let (code, stderr) = update(&growing, &daily, &["--end", &end]);
         assert_eq!(code, 0, "{stderr}");
-        // Files read by this run look old to the next one (as on a real archive, where a
-        // day passes between runs), so the next run reads only new and recent files.
-        backdate_files(&growing, 3 * 3600);
         if day == 6 {
-            // Days 1-3 are older than the margin and unchanged: not read again.
+            // Only the new day's files are read; the 15 read before are not, though their
+            // names date them within two days of the window's end.
             assert!(
-                stderr.contains(", 9 unchanged since the last run"),
+                stderr.contains("update: 3 files read (0 failed, 0 left out by the date in their name, 15 unchanged since the last run)"),
                 "{stderr}"
             );
         }
         if day == 5 {
-            // The late monitor's keys miss days 2 and 3: rebuilt from the raw window. Its 5th
+            // The late monitor's files of days 2 and 3 arrive with old dates and are read
+            // all the same; its keys miss those days: rebuilt from the raw window. Its 5th
             // remote starts on day 4 (the generator's late path), so 8 of its 10 keys.
             assert!(stderr.contains("22 appended, 8 rebuilt"), "{stderr}");
+            assert!(stderr.contains("repaired: 8 keys"), "{stderr}");
         }
     }
     let once = dir.path().join("once");
@@ -434,13 +417,28 @@ fn update_after_backfill_or_twice_changes_nothing() {
     };
     let m0 = mtimes(&rrd);
     for _ in 0..2 {
+        // Every file was read by the backfill, in this very version: nothing to read.
         let (code, stderr) = update(&fixture("archive"), &rrd, &ARCHIVE_WINDOW);
         assert_eq!(code, 0, "{stderr}");
         assert!(
-            stderr.contains("0 created, 0 appended, 0 rebuilt, 20 unchanged, 0 failed"),
+            stderr.contains("update: 0 files read (0 failed, 0 left out by the date in their name, 8 unchanged since the last run)"),
+            "{stderr}"
+        );
+        assert!(
+            stderr.contains("0 created, 0 appended, 0 rebuilt, 0 unchanged, 0 failed"),
             "{stderr}"
         );
     }
+    // The weekly full check reads everything and finds nothing to repair.
+    let full: Vec<&str> = ARCHIVE_WINDOW.iter().copied().chain(["--full"]).collect();
+    let (code, stderr) = update(&fixture("archive"), &rrd, &full);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("update --full: 8 files read"), "{stderr}");
+    assert!(
+        stderr.contains("0 created, 0 appended, 0 rebuilt, 20 unchanged, 0 failed"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("repaired"), "{stderr}");
     assert_eq!(mtimes(&rrd), m0);
     assert_eq!(
         fetch_all(&rrd, END_2007_02_19 - 4 * 86_400, END_2007_02_19),
@@ -472,7 +470,9 @@ fn a_corrupt_rrd_or_a_blocked_directory_fails_only_its_keys() {
     // A file where a monitor's directory should be: nothing can be written below it.
     std::fs::remove_dir_all(rrd.join("pinger_mon00_example_edu")).unwrap();
     std::fs::write(rrd.join("pinger_mon00_example_edu"), b"in the way").unwrap();
-    let (code, stderr) = update(&fixture("archive"), &rrd, &ARCHIVE_WINDOW);
+    // The archive did not change since the backfill: only a full update reads it again.
+    let full: Vec<&str> = ARCHIVE_WINDOW.iter().copied().chain(["--full"]).collect();
+    let (code, stderr) = update(&fixture("archive"), &rrd, &full);
     assert_eq!(code, 1, "{stderr}");
     assert!(
         stderr.contains(&format!(
