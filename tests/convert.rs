@@ -2,7 +2,7 @@
 //! daily updates and one backfill, the lock, and per-key failures.
 
 use crate::reference::{expected, rrdtool_fetch, same, Expected};
-use crate::util::{fixture, run, ARCHIVE_WINDOW};
+use crate::util::{assert_same_trees, fetch_all, fixture, run, ARCHIVE_WINDOW};
 use pinger_smokeping::key::smokeping_name;
 use std::path::{Path, PathBuf};
 
@@ -280,38 +280,6 @@ fn duplicate_lines_keep_the_first_one() {
     assert_eq!(r[12], 0.010);
 }
 
-/// The file names of every RRD below `rrd`, with their `rrdtool fetch` text over a window.
-fn fetch_all(rrd: &Path, start: i64, end: i64) -> Vec<(String, String)> {
-    let mut files: Vec<PathBuf> = walkdir::WalkDir::new(rrd)
-        .into_iter()
-        .filter_map(|e| e.ok())
-        .map(|e| e.into_path())
-        .filter(|p| p.extension().is_some_and(|e| e == "rrd"))
-        .collect();
-    files.sort();
-    files
-        .iter()
-        .map(|f| {
-            let out = std::process::Command::new("rrdtool")
-                .args([
-                    "fetch",
-                    f.to_str().unwrap(),
-                    "AVERAGE",
-                    "-s",
-                    &start.to_string(),
-                    "-e",
-                    &end.to_string(),
-                ])
-                .output()
-                .unwrap();
-            (
-                f.strip_prefix(rrd).unwrap().display().to_string(),
-                String::from_utf8_lossy(&out.stdout).into_owned(),
-            )
-        })
-        .collect()
-}
-
 fn generate(out: &Path, days: u32, end: &str) {
     let (code, _, stderr) = run(&[
         "generate",
@@ -387,16 +355,6 @@ fn daily_updates_over_a_growing_archive_equal_one_backfill() {
     let (start, end) = (1_577_836_800 - 120 * 86_400, 1_578_355_200);
     assert_eq!(fetch_all(&daily, start, end).len(), 30);
     assert_same_trees(&daily, &once, start, end);
-}
-
-/// Two RRD trees hold the same files with the same `rrdtool fetch` output, and the same
-/// srcdest.txt.
-fn assert_same_trees(a: &Path, b: &Path, start: i64, end: i64) {
-    assert_eq!(fetch_all(a, start, end), fetch_all(b, start, end));
-    assert_eq!(
-        std::fs::read_to_string(a.join("srcdest.txt")).unwrap(),
-        std::fs::read_to_string(b.join("srcdest.txt")).unwrap()
-    );
 }
 
 #[test]

@@ -2,6 +2,7 @@
 
 mod convert;
 mod cron;
+mod deploy;
 mod export;
 mod graph;
 mod reference;
