@@ -109,8 +109,10 @@ fn run_scan(args: &ScanArgs, quiet: bool) -> Result<Status> {
         gone: Vec::new(),
         repaired: Vec::new(),
         seconds: started.elapsed().as_secs_f64(),
+        peak_rss_mb: report::peak_rss_mb(),
     };
-    report::print(&mut std::io::stderr().lock(), &summary)?;
+    // The summary is for people; a closed stderr must not turn a good run into a failure.
+    let _ = report::print(&mut std::io::stderr().lock(), &summary);
     Ok(if found.errors.is_empty() {
         Status::Done
     } else {
@@ -155,7 +157,7 @@ fn run_write(args: &WriteArgs, how: Run, quiet: bool) -> Result<Status> {
     };
     let run = tree::write_tree(selection, &target, how, quiet)?;
     if run.leftovers > 0 {
-        eprintln!(
+        crate::say!(
             "{command}: removed {} temporary files left by an interrupted run",
             run.leftovers
         );
@@ -175,8 +177,10 @@ fn run_write(args: &WriteArgs, how: Run, quiet: bool) -> Result<Status> {
         gone: run.gone.iter().map(|p| p.display().to_string()).collect(),
         repaired: run.repaired.iter().map(|k| k.to_string()).collect(),
         seconds: started.elapsed().as_secs_f64(),
+        peak_rss_mb: report::peak_rss_mb(),
     };
-    report::print(&mut std::io::stderr().lock(), &summary)?;
+    // The summary is for people; a closed stderr must not turn a good run into a failure.
+    let _ = report::print(&mut std::io::stderr().lock(), &summary);
     if let Some(path) = &args.summary_json {
         let json = serde_json::to_vec_pretty(&summary)?;
         write_file_atomically(path, &json)?;
@@ -208,7 +212,7 @@ fn run_generate(args: &GenerateArgs) -> Result<Status> {
         plain: args.plain,
     };
     let written = generate::generate(&plan)?;
-    eprintln!(
+    crate::say!(
         "generate: {} files, {} lines, {:.1} MB of text, {} keys, in {:.2} s under {}",
         written.files,
         written.lines,
@@ -270,9 +274,24 @@ pub fn find_key(keys: &[Key], name: &str, rrd: &Path) -> Result<Key> {
         .with_context(|| format!("{name}: no such key in {}/srcdest.txt", rrd.display()))
 }
 
+/// Refuses a time range whose start is not before its end (a usage error).
+fn check_range(start: Option<i64>, end: Option<i64>) -> Result<()> {
+    if let (Some(s), Some(e)) = (start, end) {
+        if s >= e {
+            bail!(
+                "--start {} is not before --end {}",
+                crate::window::format_time(s),
+                crate::window::format_time(e)
+            );
+        }
+    }
+    Ok(())
+}
+
 fn run_graph(args: &GraphArgs, quiet: bool) -> Result<Status> {
     let keys = known_keys(&args.rrd)?;
     let (start, end) = (optional_time(&args.start)?, optional_time(&args.end)?);
+    check_range(start, end)?;
     let draw = |key: &Key, range: &str, output: &Path| -> Result<()> {
         let file = key.rrd_path(&args.rrd);
         let end = match end {
@@ -284,6 +303,9 @@ fn run_graph(args: &GraphArgs, quiet: bool) -> Result<Status> {
             .find(|r| r.0 == range)
             .map_or(10, |r| r.1);
         let start = start.unwrap_or(end - days * 86_400);
+        if start >= end {
+            bail!("the start is not before the end of the file's data");
+        }
         let image = graph::render(&graph::Request {
             key,
             file: &file,
@@ -310,7 +332,7 @@ fn run_graph(args: &GraphArgs, quiet: bool) -> Result<Status> {
             .clone()
             .unwrap_or_else(|| format!("{name}_{}.{}", args.range, args.format.extension()).into());
         draw(&key, &args.range, &output)?;
-        eprintln!("graph: wrote {}", output.display());
+        crate::say!("graph: wrote {}", output.display());
         return Ok(Status::Done);
     }
     let bar = crate::progress::bar(keys.len() as u64, "drawing", quiet);
@@ -324,13 +346,13 @@ fn run_graph(args: &GraphArgs, quiet: bool) -> Result<Status> {
             ));
             if let Err(e) = draw(key, range, &output) {
                 failed += 1;
-                bar.suspend(|| eprintln!("error: {key}: {e:#}"));
+                bar.suspend(|| crate::say!("error: {key}: {e:#}"));
             }
         }
         bar.inc(1);
     }
     bar.finish_and_clear();
-    eprintln!(
+    crate::say!(
         "graph: {} images for {} keys under {}, {failed} failed",
         keys.len() * graph::RANGES.len() - failed,
         keys.len(),
@@ -367,6 +389,7 @@ fn run_export(args: &ExportArgs) -> Result<Status> {
         );
     }
     let (start, end) = (optional_time(&args.start)?, optional_time(&args.end)?);
+    check_range(start, end)?;
     let mut failed = 0;
     for key in &keys {
         let file = key.rrd_path(&args.rrd);
@@ -376,6 +399,9 @@ fn run_export(args: &ExportArgs) -> Result<Status> {
                 None => crate::store::last_update(&file)?,
             };
             let start = start.unwrap_or(end - 120 * 86_400);
+            if start >= end {
+                bail!("--start is not before the file's last update");
+            }
             let rows = crate::export::rows(key, &file, start, end)?;
             let mut text = Vec::new();
             crate::export::write(&mut text, key, &rows, args.format)?;
@@ -389,11 +415,11 @@ fn run_export(args: &ExportArgs) -> Result<Status> {
         })();
         if let Err(e) = result {
             failed += 1;
-            eprintln!("error: {key}: {e:#}");
+            crate::say!("error: {key}: {e:#}");
         }
     }
     if let Some(dir) = &args.dir {
-        eprintln!(
+        crate::say!(
             "export: {} files in {}, {failed} failed",
             keys.len() - failed,
             dir.display()
@@ -422,7 +448,7 @@ fn run_smokeping_config(args: &SmokepingConfigArgs) -> Result<Status> {
         path.exists() && crate::smokeping::layout_of(&path).is_ok_and(|l| l == layout)
     });
     for k in &other {
-        eprintln!(
+        crate::say!(
             "smokeping-config: left out {k}: no file, or a layout other than {}",
             first.display()
         );
@@ -444,7 +470,7 @@ fn run_smokeping_config(args: &SmokepingConfigArgs) -> Result<Status> {
             if !dir.is_dir() {
                 std::fs::create_dir_all(dir)
                     .with_context(|| format!("{}: cannot create", dir.display()))?;
-                eprintln!(
+                crate::say!(
                     "smokeping-config: created {} (the web server's user must be able to \
                      write the image cache)",
                     dir.display()
@@ -455,7 +481,7 @@ fn run_smokeping_config(args: &SmokepingConfigArgs) -> Result<Status> {
     match &args.output {
         Some(path) => {
             write_file_atomically(path, text.as_bytes())?;
-            eprintln!(
+            crate::say!(
                 "smokeping-config: {} keys in {}",
                 shown.len(),
                 path.display()

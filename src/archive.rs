@@ -250,7 +250,7 @@ pub enum Piece<'a> {
     /// A line longer than [`MAX_LINE`] bytes (skipped, whatever its length).
     TooLong,
     /// A plain file's last line with no newline after it: perhaps still being written.
-    Incomplete,
+    Incomplete(&'a [u8]),
 }
 
 /// Why a file stopped being readable part-way.
@@ -311,7 +311,7 @@ pub fn read_lines(
                 each(if complete_at_end {
                     Piece::Line(scratch)
                 } else {
-                    Piece::Incomplete
+                    Piece::Incomplete(scratch)
                 });
             }
             return Ok(total);
@@ -365,7 +365,7 @@ pub fn read_file(
     let gzip = is_gzip(path);
     let mut lines = 0usize;
     let counted = |piece: Piece<'_>| {
-        if !matches!(piece, Piece::Incomplete) {
+        if !matches!(piece, Piece::Incomplete(_)) {
             lines += 1;
         }
         each(piece)
@@ -413,7 +413,7 @@ mod tests {
             out.push(match p {
                 Piece::Line(l) => String::from_utf8_lossy(l).into_owned(),
                 Piece::TooLong => "<too long>".into(),
-                Piece::Incomplete => "<incomplete>".into(),
+                Piece::Incomplete(_) => "<incomplete>".into(),
             })
         })
         .unwrap();

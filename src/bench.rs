@@ -110,7 +110,7 @@ pub fn run(plan: &BenchPlan) -> Result<BenchReport> {
             let monitors = plan.keys.div_ceil(70).max(1);
             let remotes = (plan.keys / (2 * monitors)).max(1);
             let out = scratch.path().join("archive");
-            eprintln!(
+            crate::say!(
                 "bench: generating {monitors} x {remotes} x 2 keys over {} days in {}",
                 plan.days,
                 out.display()
@@ -135,7 +135,7 @@ pub fn run(plan: &BenchPlan) -> Result<BenchReport> {
 
     let mut dirs = Vec::new();
     for dir in &plan.dirs {
-        eprintln!("bench: measuring in {}", dir.display());
+        crate::say!("bench: measuring in {}", dir.display());
         std::fs::create_dir_all(dir)
             .with_context(|| format!("{}: cannot create", dir.display()))?;
         let work = tempfile::Builder::new()
@@ -148,12 +148,12 @@ pub fn run(plan: &BenchPlan) -> Result<BenchReport> {
         });
         if plan.keep {
             let kept = work.keep();
-            eprintln!("bench: kept {}", kept.display());
+            crate::say!("bench: kept {}", kept.display());
         }
     }
     if plan.keep && plan.data.is_none() {
         let kept = scratch.keep();
-        eprintln!(
+        crate::say!(
             "bench: kept the archive in {}",
             kept.join("archive").display()
         );

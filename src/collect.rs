@@ -456,7 +456,9 @@ fn sample_lines(selection: &Selection, path: &Path, scratch: &mut Vec<u8>) -> Fi
     let mut latest: Option<i64> = None;
     let result = archive::read_file(path, scratch, |piece| {
         let parsed = match piece {
-            Piece::Incomplete => {
+            // A zeroed tail (a crash, a disk fault) is not a line being written.
+            Piece::Incomplete(line) if memchr::memchr(0, line).is_some() => parser.parse(line),
+            Piece::Incomplete(_) => {
                 out.stats.incomplete_last_lines += 1;
                 return;
             }

@@ -121,7 +121,7 @@ pub fn convert(
             };
             bar.inc(1);
             if let Err(message) = &result {
-                bar.suspend(|| eprintln!("error: {}: {message}", s.key));
+                bar.suspend(|| crate::say!("error: {}: {message}", s.key));
             }
             Outcome { key: s.key, result }
         })

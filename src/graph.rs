@@ -104,6 +104,18 @@ pub fn render(req: &Request<'_>) -> Result<Vec<u8>, StoreError> {
         path: req.file.to_path_buf(),
         message,
     };
+    // librrd sizes the graph's data by its time range: keep it within the file's reach (and
+    // as much again on either side, for context).
+    let span = store::span(req.file)?;
+    let (start, end) = span.clamp(req.start, req.end, span.reach);
+    if start >= end {
+        return Err(error(format!(
+            "nothing to draw between {} and {}",
+            crate::window::format_time(req.start),
+            crate::window::format_time(req.end)
+        )));
+    }
+    let req = &Request { start, end, ..*req };
     // SmokePing scales to 1.2 x the highest median shown.
     let fetched = store::fetch(req.file, req.start, req.end, 1)?;
     let highest = fetched

@@ -1,5 +1,15 @@
 //! The run summary on stderr (and as JSON for monitoring): what was read, rejected, written.
 
+/// Writes a line to standard error, like `eprintln!`, but a closed or full stderr (`backfill
+/// ... 2>&1 | head -1`) never ends the run: the files and the run's record still get written.
+#[macro_export]
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
 use crate::archive::ArchiveError;
 use crate::collect::ReadStats;
 use crate::convert::WriteStats;
@@ -29,6 +39,8 @@ pub struct RunSummary<'a> {
     pub repaired: Vec<String>,
     /// Wall time of the whole run.
     pub seconds: f64,
+    /// The process's peak resident memory, in MB (Linux).
+    pub peak_rss_mb: Option<f64>,
 }
 
 /// How many repaired keys or gone files the summary names (the JSON has them all).
@@ -148,7 +160,19 @@ pub fn print(out: &mut impl Write, s: &RunSummary<'_>) -> std::io::Result<()> {
             )?;
         }
     }
-    writeln!(out, "  total: {:.2} s", s.seconds)
+    match s.peak_rss_mb {
+        Some(mb) => writeln!(out, "  total: {:.2} s, peak memory {mb:.0} MB", s.seconds),
+        None => writeln!(out, "  total: {:.2} s", s.seconds),
+    }
+}
+
+/// The process's peak resident memory so far (`VmHWM`), in MB; `None` where the OS does not
+/// say.
+pub fn peak_rss_mb() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1000.0)
 }
 
 /// The `path: reason` lines of file errors.

@@ -93,7 +93,7 @@ pub fn serve(rrd: PathBuf, listen: SocketAddr) -> Result<()> {
             .await
             .with_context(|| format!("cannot listen on {listen}"))?;
         let address = listener.local_addr()?;
-        eprintln!("serve: listening on http://{address}/");
+        crate::say!("serve: listening on http://{address}/");
         axum::serve(listener, router)
             .await
             .context("web server failed")
@@ -183,12 +183,27 @@ struct Range {
 }
 
 impl Range {
-    /// The custom range, if both ends parse.
-    fn custom(&self) -> Option<(i64, i64)> {
-        let start = parse_time(self.start.as_deref().filter(|s| !s.is_empty())?).ok()?;
-        let end = parse_time(self.end.as_deref().filter(|s| !s.is_empty())?).ok()?;
-        (start < end).then_some((start, end))
+    /// The custom range: `None` when neither end is given, an error (for a 400) when one is
+    /// missing or not a time, or when the start is not before the end.
+    fn custom(&self) -> Result<Option<(i64, i64)>, String> {
+        let given = |v: &Option<String>| v.clone().filter(|s| !s.trim().is_empty());
+        let (start, end) = match (given(&self.start), given(&self.end)) {
+            (None, None) => return Ok(None),
+            (Some(start), Some(end)) => (start, end),
+            _ => return Err("give both a start and an end".into()),
+        };
+        let start = parse_time(&start).map_err(|e| format!("start: {e}"))?;
+        let end = parse_time(&end).map_err(|e| format!("end: {e}"))?;
+        if start >= end {
+            return Err("the start must be before the end".into());
+        }
+        Ok(Some((start, end)))
     }
+}
+
+/// A 400 naming what was wrong with the request.
+fn bad_request(message: &str) -> Response {
+    (StatusCode::BAD_REQUEST, format!("bad request: {message}\n")).into_response()
 }
 
 async fn key_page(
@@ -228,14 +243,22 @@ async fn key_page(
         escape(&end_value)
     );
     let mut figures: Vec<Figure> = Vec::new();
-    if let Some((start, end)) = range.custom() {
-        figures.push(Figure {
+    let mut status = StatusCode::OK;
+    match range.custom() {
+        Ok(Some((start, end))) => figures.push(Figure {
             caption: format!("{} to {}", format_time(start), format_time(end)),
             src: format!("/graph/{k}/custom.png?start={start}&amp;end={end}"),
             span: Some((start, end)),
-        });
-    } else if range.start.is_some() || range.end.is_some() {
-        body.push_str("<p class=\"error\">Give a start before the end, as dates.</p>");
+        }),
+        Ok(None) => {}
+        Err(message) => {
+            status = StatusCode::BAD_REQUEST;
+            let _ = write!(
+                body,
+                "<p class=\"error\">{}: give a start before the end, as dates.</p>",
+                escape(&message)
+            );
+        }
     }
     for (label, days) in graph::RANGES {
         figures.push(Figure {
@@ -258,7 +281,11 @@ async fn key_page(
              <a href=\"/export/{k}.csv{query}\">CSV</a> <a href=\"/export/{k}.json{query}\">JSON</a></p></figure>"
         );
     }
-    page(&format!("{} to {}", key.monitor, key.remote), &body).into_response()
+    (
+        status,
+        page(&format!("{} to {}", key.monitor, key.remote), &body),
+    )
+        .into_response()
 }
 
 async fn image(
@@ -278,8 +305,9 @@ async fn image(
     };
     let (start, end) = if which == "custom" {
         match range.custom() {
-            Some(r) => r,
-            None => return (StatusCode::BAD_REQUEST, "start and end are needed").into_response(),
+            Ok(Some(r)) => r,
+            Ok(None) => return bad_request("start and end are needed"),
+            Err(message) => return bad_request(&message),
         }
     } else {
         let Some((_, days)) = graph::RANGES.iter().find(|r| r.0 == which) else {
@@ -378,8 +406,12 @@ async fn export_rows(
         return not_found("No such key.");
     };
     let path = key.rrd_path(&app.rrd);
+    let custom = match range.custom() {
+        Ok(custom) => custom,
+        Err(message) => return bad_request(&message),
+    };
     let result = tokio::task::spawn_blocking(move || -> Result<(Vec<u8>, String)> {
-        let (start, end) = match range.custom() {
+        let (start, end) = match custom {
             Some(r) => r,
             None => {
                 let last = crate::store::last_update(&path)?;

@@ -308,9 +308,64 @@ pub struct Fetched {
     pub rows: Vec<(i64, Vec<f64>)>,
 }
 
-/// Fetches AVERAGE rows covering `(start, end]` at the file's finest resolution.
+/// What a file can hold: its step, its last update, and how far back its longest archive
+/// reaches from there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Span {
+    /// Seconds per primary data point.
+    pub step: i64,
+    /// Time of the last update.
+    pub last: i64,
+    /// Seconds covered by the archive that reaches furthest back.
+    pub reach: i64,
+}
+
+impl Span {
+    /// `(start, end]` cut to `margin` seconds around what the file holds, so that nothing
+    /// librrd allocates is sized by a wild request (`start=1&end=9999999999`). The result
+    /// may be empty (start >= end) when the request misses the file.
+    pub fn clamp(&self, start: i64, end: i64, margin: i64) -> (i64, i64) {
+        let first = self.last - self.reach - self.step - margin;
+        (start.max(first), end.min(self.last + margin))
+    }
+}
+
+/// Reads a file's [`Span`] from its header.
+pub fn span(path: &Path) -> Result<Span, StoreError> {
+    let info = info(path)?;
+    let number = |name: &str| -> Result<i64, StoreError> {
+        info.get(name)
+            .and_then(|v| v.parse::<f64>().ok())
+            .map(|v| v as i64)
+            .ok_or_else(|| store_error(path, format!("no {name} in the header")))
+    };
+    let step = number("step")?;
+    let last = number("last_update")?;
+    let mut reach = 0;
+    for i in 0.. {
+        let (Ok(rows), Ok(steps)) = (
+            number(&format!("rra[{i}].rows")),
+            number(&format!("rra[{i}].pdp_per_row")),
+        ) else {
+            break;
+        };
+        reach = reach.max(rows.saturating_mul(steps).saturating_mul(step));
+    }
+    Ok(Span { step, last, reach })
+}
+
+/// Fetches AVERAGE rows covering `(start, end]` at the file's finest resolution, cut to what
+/// the file holds (see [`Span::clamp`]).
 pub fn fetch(path: &Path, start: i64, end: i64, step: u32) -> Result<Fetched, StoreError> {
     init_librrd();
+    let (start, end) = span(path)?.clamp(start, end, 0);
+    if start >= end {
+        return Ok(Fetched {
+            step: i64::from(step),
+            names: Vec::new(),
+            rows: Vec::new(),
+        });
+    }
     let to_time = |t: i64| UNIX_EPOCH + Duration::from_secs(t.max(0) as u64);
     let data = rrd::ops::fetch::fetch(
         path,

@@ -5,6 +5,7 @@ mod cron;
 mod deploy;
 mod export;
 mod graph;
+mod hostile;
 mod reference;
 mod scan;
 mod serve;
