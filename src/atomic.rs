@@ -104,6 +104,7 @@ pub fn replace<T, E: From<WriteError>>(
         & 0o7777;
     let value = fill(&mut file, &temp)?;
     drop(file);
+    crate::faults::point("after-temp");
 
     // librrd may have replaced the file at `temp`: work on what is there now.
     let temp_path = temp.to_path_buf();
@@ -131,6 +132,7 @@ pub fn replace<T, E: From<WriteError>>(
         written.sync_all().map_err(io("cannot sync"))?;
     }
     drop(written);
+    crate::faults::point("before-rename");
     temp.persist(path)
         .map_err(|e| WriteError::new(path, "cannot rename into place", e.error))?;
     if options.fsync {

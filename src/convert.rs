@@ -119,6 +119,7 @@ pub fn convert(
                 Some(message) => Err(message.clone()),
                 None => write_series(&s, target, mode).map_err(|e| e.to_string()),
             };
+            crate::faults::point("mid-batch");
             bar.inc(1);
             if let Err(message) = &result {
                 bar.suspend(|| crate::say!("error: {}: {message}", s.key));

@@ -20,6 +20,7 @@ pub mod cli;
 pub mod collect;
 pub mod convert;
 pub mod export;
+pub mod faults;
 pub mod generate;
 pub mod graph;
 pub mod key;

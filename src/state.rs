@@ -100,6 +100,8 @@ pub fn save(
     atomic::replace(&path, options, |file, temp| {
         use std::io::Write;
         file.write_all(&text)
-            .map_err(|e| atomic::WriteError::new(temp, "cannot write", e))
+            .map_err(|e| atomic::WriteError::new(temp, "cannot write", e))?;
+        crate::faults::point("state");
+        Ok(())
     })
 }

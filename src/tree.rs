@@ -221,7 +221,9 @@ fn write_srcdest(target: &Target, written: &[&Key]) -> Result<()> {
     atomic::replace(&path, options, |file, temp| {
         use std::io::Write;
         file.write_all(&text)
-            .map_err(|e| atomic::WriteError::new(temp, "cannot write", e))
+            .map_err(|e| atomic::WriteError::new(temp, "cannot write", e))?;
+        crate::faults::point("srcdest");
+        Ok::<_, atomic::WriteError>(())
     })?;
     Ok(())
 }

@@ -455,53 +455,6 @@ fn a_corrupt_rrd_or_a_blocked_directory_fails_only_its_keys() {
 }
 
 #[test]
-fn a_killed_run_leaves_complete_files_and_the_next_run_repairs() {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    generate(&data, 30, "2020-02-01");
-    let reference = dir.path().join("reference");
-    let (code, _) = backfill(&data, &reference, &["--end", "2020-02-01"]);
-    assert_eq!(code, 0);
-    let (start, end) = (1_580_515_200 - 120 * 86_400, 1_580_515_200);
-    let want = fetch_all(&reference, start, end);
-
-    let rrd = dir.path().join("rrd");
-    for delay_ms in [30, 80, 150] {
-        let mut child =
-            std::process::Command::new(assert_cmd::cargo::cargo_bin("pinger-smokeping"))
-                .args([
-                    "--quiet",
-                    "backfill",
-                    "--data",
-                    data.to_str().unwrap(),
-                    "--rrd",
-                    rrd.to_str().unwrap(),
-                ])
-                .args(["--end", "2020-02-01", "--threads", "1"])
-                .stderr(std::process::Stdio::null())
-                .spawn()
-                .unwrap();
-        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
-        child.kill().unwrap();
-        child.wait().unwrap();
-        // Every file present is complete: the same as the reference's.
-        for (name, text) in fetch_all(&rrd, start, end) {
-            let reference = want.iter().find(|(n, _)| *n == name).unwrap();
-            assert_eq!(&text, &reference.1, "{name} after a kill at {delay_ms} ms");
-        }
-    }
-    let (code, stderr) = update(&data, &rrd, &["--end", "2020-02-01"]);
-    assert_eq!(code, 0, "{stderr}");
-    assert_eq!(fetch_all(&rrd, start, end), want);
-    let leftovers = walkdir::WalkDir::new(&rrd)
-        .into_iter()
-        .filter_map(|e| e.ok())
-        .filter(|e| e.file_name().to_string_lossy().ends_with(".pinger-tmp"))
-        .count();
-    assert_eq!(leftovers, 0);
-}
-
-#[test]
 fn summary_json_has_the_figures() {
     let dir = tempfile::tempdir().unwrap();
     let rrd = dir.path().join("rrd");

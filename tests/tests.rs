@@ -4,6 +4,7 @@ mod convert;
 mod cron;
 mod deploy;
 mod export;
+mod faults;
 mod graph;
 mod hostile;
 mod reference;
