@@ -96,6 +96,45 @@ pub struct Record<'a> {
     pub pings: &'a [Ping],
 }
 
+/// Writes the record as a line of the contract's layout (no newline): parsing it again
+/// gives the same record.
+impl std::fmt::Display for Record<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {} {}", self.monitor, self.monitor_addr, self.remote)?;
+        if let Some(addr) = self.remote_addr {
+            write!(f, " {addr}")?;
+        }
+        write!(f, " {} {} {}", self.bytes, self.time, self.xmt)?;
+        match self.shape {
+            Shape::Unreachable => return Ok(()),
+            Shape::NoReply => return write!(f, " {}", self.rcv),
+            Shape::Summary | Shape::Full => {}
+        }
+        let s = self.summary.unwrap_or(Summary {
+            min: 0,
+            avg: 0,
+            max: 0,
+        });
+        write!(f, " {} {} {} {}", self.rcv, Ms(s.min), Ms(s.avg), Ms(s.max))?;
+        for p in self.pings {
+            write!(f, " {}", p.seq)?;
+        }
+        for p in self.pings {
+            write!(f, " {}", Ms(p.rtt))?;
+        }
+        Ok(())
+    }
+}
+
+/// Microseconds written as exact milliseconds (`1500` -> `1.500`).
+struct Ms(Micros);
+
+impl std::fmt::Display for Ms {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}.{:03}", self.0 / 1000, self.0 % 1000)
+    }
+}
+
 /// Why a line was rejected. Messages are lowercase and name the offending token.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum Reject {
@@ -581,6 +620,87 @@ mod tests {
         assert!(rtt("RTT", b"99999999999").is_err());
         assert!(rtt("RTT", b"5.").is_err());
         assert!(rtt("RTT", b".5").is_err());
+    }
+
+    /// A random line of one of the accepted shapes (valid by construction).
+    fn random_line(rng: &mut fastrand::Rng) -> String {
+        let name = |rng: &mut fastrand::Rng| {
+            let chars = b"abcxyz019.-_:";
+            (0..rng.usize(1..12))
+                .map(|_| chars[rng.usize(..chars.len())] as char)
+                .collect::<String>()
+        };
+        let ms = |rng: &mut fastrand::Rng| {
+            let us = rng.u64(..MAX_RTT);
+            match rng.u8(..3) {
+                0 => format!("{}", us / 1000),
+                1 => format!("{}.{:03}", us / 1000, us % 1000),
+                _ => format!("{}.{:04}", us / 1000, rng.u32(..10_000)),
+            }
+        };
+        let time = rng.u64(TIME_RANGE);
+        let head = format!("{} {} {}", name(rng), name(rng), name(rng));
+        let xmt = rng.u32(1..40);
+        match rng.u8(..4) {
+            0 => format!("{head} {} {time} {xmt}", rng.u32(..70_000) % 65_536),
+            1 => format!("{head} {} {} {time} {xmt} 0", name(rng), rng.u32(..65_536)),
+            2 => {
+                let mut v = [rng.u64(..MAX_RTT), rng.u64(..MAX_RTT), rng.u64(..MAX_RTT)];
+                v.sort_unstable();
+                let rcv = rng.u32(0..=xmt);
+                let f = |u: u64| format!("{}.{:03}", u / 1000, u % 1000);
+                format!(
+                    "{head} {} 100 {time} {xmt} {rcv} {} {} {}",
+                    name(rng),
+                    f(v[0]),
+                    f(v[1]),
+                    f(v[2])
+                )
+            }
+            _ => {
+                let rcv = rng.u32(1..=xmt);
+                let mut seqs: Vec<u32> = (0..rcv).map(|i| i * 7 + rng.u32(..7)).collect();
+                let dups = rng.usize(..3).min(seqs.len());
+                let again: Vec<u32> = seqs[..dups].to_vec();
+                seqs.extend(again);
+                let rtts: Vec<String> = seqs.iter().map(|_| ms(rng)).collect();
+                let seqs: Vec<String> = seqs.iter().map(|s| s.to_string()).collect();
+                format!(
+                    "{head} {} 1000 {time} {xmt} {rcv} 1 2 3 {} {}",
+                    name(rng),
+                    seqs.join(" "),
+                    rtts.join(" ")
+                )
+            }
+        }
+    }
+
+    #[test]
+    fn formatting_a_parsed_record_and_parsing_it_again_gives_the_same_record() {
+        let mut rng = fastrand::Rng::with_seed(7);
+        let (mut first, mut second) = (LineParser::new(), LineParser::new());
+        for _ in 0..20_000 {
+            let line = random_line(&mut rng);
+            let record = first
+                .parse(line.as_bytes())
+                .unwrap_or_else(|e| panic!("{line}: {e}"))
+                .unwrap();
+            let text = record.to_string();
+            let again = second
+                .parse(text.as_bytes())
+                .unwrap_or_else(|e| panic!("{text}: {e}"));
+            assert_eq!(again.as_ref(), Some(&record), "{line}\n{text}");
+        }
+        // The real lines too.
+        for line in include_str!("../fixtures/samples/new_format_2006_seq0_3dec.txt").lines() {
+            if let Ok(Some(record)) = first.parse(line.as_bytes()) {
+                let text = record.to_string();
+                assert_eq!(
+                    second.parse(text.as_bytes()).unwrap().as_ref(),
+                    Some(&record)
+                );
+            }
+        }
     }
 
     #[test]

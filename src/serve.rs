@@ -22,15 +22,23 @@ use std::fmt::Write as _;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 /// Images kept in memory at most; the cache is emptied when full.
 const CACHE_ENTRIES: usize = 512;
+
+/// Renders and exports run off the async threads; at most this many are running or waiting
+/// at once. Past that a request gets 503 with Retry-After, so load never piles up memory.
+const BLOCKING_SLOTS: usize = 16;
+
+/// How long a client waits for a render or an export before it gets 503.
+const BLOCKING_TIMEOUT: Duration = Duration::from_secs(30);
 
 struct App {
     rrd: PathBuf,
     keys: Mutex<KeyList>,
     images: Mutex<HashMap<String, CachedImage>>,
+    slots: Arc<tokio::sync::Semaphore>,
 }
 
 /// A rendered PNG and the modification time of the RRD it was drawn from.
@@ -64,6 +72,36 @@ impl App {
     fn key(&self, name: &str) -> Option<Key> {
         self.keys().into_iter().find(|k| k.to_string() == name)
     }
+
+    /// Runs librrd work on the blocking pool, within [`BLOCKING_SLOTS`] and
+    /// [`BLOCKING_TIMEOUT`]; the slot is held until the work itself ends.
+    async fn off_thread<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, Response> {
+        let Ok(slot) = self.slots.clone().try_acquire_owned() else {
+            return Err(unavailable("busy drawing graphs"));
+        };
+        let task = tokio::task::spawn_blocking(move || {
+            let _slot = slot;
+            work()
+        });
+        match tokio::time::timeout(BLOCKING_TIMEOUT, task).await {
+            Ok(Ok(value)) => Ok(value),
+            Ok(Err(e)) => Err((StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response()),
+            Err(_) => Err(unavailable("timed out")),
+        }
+    }
+}
+
+/// 503 with a Retry-After, for overload.
+fn unavailable(why: &str) -> Response {
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        [(header::RETRY_AFTER, "2")],
+        format!("{why}; try again in a moment\n"),
+    )
+        .into_response()
 }
 
 /// Serves the RRD tree `rrd` on `listen` until the process is stopped. Prints the address
@@ -76,6 +114,7 @@ pub fn serve(rrd: PathBuf, listen: SocketAddr) -> Result<()> {
             keys: Vec::new(),
         }),
         images: Mutex::new(HashMap::new()),
+        slots: Arc::new(tokio::sync::Semaphore::new(BLOCKING_SLOTS)),
     });
     let router = Router::new()
         .route("/", get(index))
@@ -86,6 +125,7 @@ pub fn serve(rrd: PathBuf, listen: SocketAddr) -> Result<()> {
         .with_state(app);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_io()
+        .enable_time()
         .build()
         .context("cannot start the web server")?;
     runtime.block_on(async move {
@@ -183,22 +223,29 @@ struct Range {
 }
 
 impl Range {
-    /// The custom range: `None` when neither end is given, an error (for a 400) when one is
-    /// missing or not a time, or when the start is not before the end.
     fn custom(&self) -> Result<Option<(i64, i64)>, String> {
-        let given = |v: &Option<String>| v.clone().filter(|s| !s.trim().is_empty());
-        let (start, end) = match (given(&self.start), given(&self.end)) {
-            (None, None) => return Ok(None),
-            (Some(start), Some(end)) => (start, end),
-            _ => return Err("give both a start and an end".into()),
-        };
-        let start = parse_time(&start).map_err(|e| format!("start: {e}"))?;
-        let end = parse_time(&end).map_err(|e| format!("end: {e}"))?;
-        if start >= end {
-            return Err("the start must be before the end".into());
-        }
-        Ok(Some((start, end)))
+        custom_range(self.start.as_deref(), self.end.as_deref())
     }
+}
+
+/// The custom range of a request's `start` and `end` parameters: `None` when neither is
+/// given, an error (for a 400) when one is missing or not a time, or when the start is not
+/// before the end.
+pub fn custom_range(start: Option<&str>, end: Option<&str>) -> Result<Option<(i64, i64)>, String> {
+    fn given(v: Option<&str>) -> Option<&str> {
+        v.filter(|s| !s.trim().is_empty())
+    }
+    let (start, end) = match (given(start), given(end)) {
+        (None, None) => return Ok(None),
+        (Some(start), Some(end)) => (start, end),
+        _ => return Err("give both a start and an end".into()),
+    };
+    let start = parse_time(start).map_err(|e| format!("start: {e}"))?;
+    let end = parse_time(end).map_err(|e| format!("end: {e}"))?;
+    if start >= end {
+        return Err("the start must be before the end".into());
+    }
+    Ok(Some((start, end)))
 }
 
 /// A 400 naming what was wrong with the request.
@@ -329,26 +376,25 @@ async fn image(
     let image = match cached {
         Some(image) => image,
         None => {
-            let rendered = tokio::task::spawn_blocking(move || {
-                graph::render(&graph::Request {
-                    key: &key,
-                    file: &path,
-                    start,
-                    end,
-                    format: Format::Png,
-                    width: 600,
-                    height: 200,
+            let rendered = app
+                .off_thread(move || {
+                    graph::render(&graph::Request {
+                        key: &key,
+                        file: &path,
+                        start,
+                        end,
+                        format: Format::Png,
+                        width: 600,
+                        height: 200,
+                    })
                 })
-            })
-            .await;
+                .await;
             let image = match rendered {
                 Ok(Ok(image)) => Arc::new(image),
                 Ok(Err(e)) => {
                     return (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response()
                 }
-                Err(e) => {
-                    return (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response()
-                }
+                Err(response) => return response,
             };
             let mut images = app.images.lock().unwrap_or_else(|p| p.into_inner());
             if images.len() >= CACHE_ENTRIES {
@@ -378,7 +424,7 @@ async fn image(
 }
 
 /// A key name made safe for a download file name.
-fn key_file_stem(name: &str) -> String {
+pub fn key_file_stem(name: &str) -> String {
     name.chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() || "._-".contains(c) {
@@ -410,20 +456,21 @@ async fn export_rows(
         Ok(custom) => custom,
         Err(message) => return bad_request(&message),
     };
-    let result = tokio::task::spawn_blocking(move || -> Result<(Vec<u8>, String)> {
-        let (start, end) = match custom {
-            Some(r) => r,
-            None => {
-                let last = crate::store::last_update(&path)?;
-                (last - 120 * 86_400, last)
-            }
-        };
-        let rows = export::rows(&key, &path, start, end)?;
-        let mut out = Vec::new();
-        export::write(&mut out, &key, &rows, format)?;
-        Ok((out, export::file_name(&key, start, end, format)))
-    })
-    .await;
+    let result = app
+        .off_thread(move || -> Result<(Vec<u8>, String)> {
+            let (start, end) = match custom {
+                Some(r) => r,
+                None => {
+                    let last = crate::store::last_update(&path)?;
+                    (last - 120 * 86_400, last)
+                }
+            };
+            let rows = export::rows(&key, &path, start, end)?;
+            let mut out = Vec::new();
+            export::write(&mut out, &key, &rows, format)?;
+            Ok((out, export::file_name(&key, start, end, format)))
+        })
+        .await;
     match result {
         Ok(Ok((body, file_name))) => {
             let mime = match format {
@@ -441,7 +488,7 @@ async fn export_rows(
                 .into_response()
         }
         Ok(Err(e)) => (StatusCode::INTERNAL_SERVER_ERROR, format!("{e:#}")).into_response(),
-        Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
+        Err(response) => response,
     }
 }
 

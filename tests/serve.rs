@@ -73,3 +73,75 @@ fn a_person_follows_a_key_and_sees_its_graphs_in_chromium() {
     browser.wait_for_images(4, false, 600);
     browser.screenshot(&dir.path().join("key-page.png"));
 }
+
+#[test]
+fn five_hundred_concurrent_requests_get_answers_and_overload_gets_503() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start_server(&fixture_rrds(dir.path()));
+    let base = server.url.clone();
+    let started = std::time::Instant::now();
+    // Custom ranges are all different: every image is a render, none comes from the cache.
+    let threads: Vec<_> = (0..500)
+        .map(|i| {
+            let url = match i % 3 {
+                0 => format!(
+                    "{base}/graph/{KEY}/custom.png?start={}&end=1171843200",
+                    1_171_500_000 + i * 60
+                ),
+                1 => format!(
+                    "{base}/export/{KEY}.json?start={}&end=1171843200",
+                    1_171_500_000 + i
+                ),
+                _ => format!("{base}/key/{KEY}"),
+            };
+            std::thread::spawn(move || {
+                let t = std::time::Instant::now();
+                let status = match ureq::get(&url)
+                    .timeout(std::time::Duration::from_secs(120))
+                    .call()
+                {
+                    Ok(r) => r.status(),
+                    Err(ureq::Error::Status(code, r)) => {
+                        if code == 503 {
+                            assert_eq!(r.header("Retry-After"), Some("2"));
+                        }
+                        code
+                    }
+                    Err(e) => panic!("{url}: {e}"),
+                };
+                (status, t.elapsed().as_secs_f64() * 1e3, i % 3 == 2)
+            })
+        })
+        .collect();
+    let mut results: Vec<(u16, f64, bool)> =
+        threads.into_iter().map(|t| t.join().unwrap()).collect();
+    let wall = started.elapsed().as_secs_f64();
+    // Pages need no librrd work: always served. Renders and exports beyond the slots are
+    // refused at once with 503, never queued without bound, never a 500.
+    assert!(
+        results
+            .iter()
+            .all(|(s, _, page)| *s == 200 || (*s == 503 && !page)),
+        "{results:?}"
+    );
+    let ok = results.iter().filter(|(s, _, _)| *s == 200).count();
+    let heavy_ok = results
+        .iter()
+        .filter(|(s, _, page)| *s == 200 && !page)
+        .count();
+    assert!(
+        heavy_ok >= 16,
+        "only {heavy_ok} renders and exports answered 200"
+    );
+    results.sort_by(|a, b| a.1.total_cmp(&b.1));
+    let pct = |p: f64| results[((results.len() - 1) as f64 * p) as usize].1;
+    eprintln!(
+        "load: 500 concurrent requests in {wall:.2} s: {ok} x 200, {} x 503; p50 {:.0} ms, p99 {:.0} ms; server peak RSS {:.0} MB",
+        500 - ok,
+        pct(0.5),
+        pct(0.99),
+        server.peak_rss_mb()
+    );
+    // Still serving.
+    assert_eq!(get(&format!("{base}/")).0, 200);
+}

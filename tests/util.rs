@@ -120,6 +120,20 @@ pub struct Server {
     pub url: String,
 }
 
+impl Server {
+    /// The server's peak resident memory so far, in MB.
+    pub fn peak_rss_mb(&self) -> f64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap();
+        let line = status.lines().find(|l| l.starts_with("VmHWM:")).unwrap();
+        line.split_whitespace()
+            .nth(1)
+            .unwrap()
+            .parse::<f64>()
+            .unwrap()
+            / 1000.0
+    }
+}
+
 impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();
@@ -129,7 +143,12 @@ impl Drop for Server {
 
 /// Starts `serve` on a free loopback port.
 pub fn start_server(rrd: &Path) -> Server {
-    let mut child = Command::new(assert_cmd::cargo::cargo_bin("pinger-smokeping"))
+    // PINGER_SMOKEPING_BIN measures another build (a release one) with the same test.
+    let bin = std::env::var_os("PINGER_SMOKEPING_BIN").map_or_else(
+        || assert_cmd::cargo::cargo_bin("pinger-smokeping"),
+        PathBuf::from,
+    );
+    let mut child = Command::new(bin)
         .args([
             "serve",
             "--rrd",

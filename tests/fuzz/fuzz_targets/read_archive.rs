@@ -1,0 +1,38 @@
+//! A whole archive file, plain or gzip, through the line reader and the parser: never a
+//! panic, never a piece longer than the line limit, and the bytes read add up.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use pinger_smokeping::archive::{read_lines, Piece, MAX_LINE};
+use pinger_smokeping::parse::LineParser;
+use std::io::BufReader;
+
+fuzz_target!(|data: &[u8]| {
+    let Some((&how, bytes)) = data.split_first() else {
+        return;
+    };
+    let gzip = how & 1 == 1;
+    // A small buffer makes lines span fills, as big files do.
+    let capacity = 1 + usize::from(how >> 1) * 64;
+    let mut reader: Box<dyn std::io::BufRead> = if gzip {
+        Box::new(BufReader::with_capacity(
+            capacity,
+            flate2::read::MultiGzDecoder::new(bytes),
+        ))
+    } else {
+        Box::new(BufReader::with_capacity(capacity, bytes))
+    };
+    let mut parser = LineParser::new();
+    let mut scratch = Vec::new();
+    let result = read_lines(&mut reader, &mut scratch, gzip, gzip, |piece| match piece {
+        Piece::Line(line) | Piece::Incomplete(line) => {
+            assert!(line.len() <= MAX_LINE);
+            let _ = parser.parse(line);
+        }
+        Piece::TooLong => {}
+    });
+    if let (Ok(total), false) = (result, gzip) {
+        assert_eq!(total, bytes.len() as u64);
+    }
+    assert!(scratch.capacity() <= 2 * MAX_LINE + capacity);
+});
