@@ -1,3 +1,4 @@
+SHELL := /bin/bash
 # Two commands on a fresh Debian machine: `make demo` and `make test`.
 # Both install the Debian packages they need when missing (as root, or through sudo).
 
@@ -11,7 +12,13 @@ DEMO := demo-out
 # The bundled fixture archive covers 2007-02-16 .. 2007-02-18.
 FIXTURE_WINDOW := --end 2007-02-19 --days 3
 
-.PHONY: deps test-deps install demo test bench lint
+# Fuzz targets (cargo-fuzz on stable Rust, no sanitizer: see README, Fuzzing).
+FUZZ_TARGETS := parse_line read_archive serve_params
+FUZZ_SECONDS ?= 20
+FUZZ_RUNS ?= 10000000
+FUZZ_FLAGS := -max_len=200000 -rss_limit_mb=512 -timeout=10 -print_final_stats=1
+
+.PHONY: deps test-deps fuzz-deps install demo test bench lint fuzz fuzz-smoke
 
 deps:
 	@$(MAKE) --no-print-directory install PACKAGES="$(DEB_PACKAGES)"
@@ -51,6 +58,27 @@ demo: deps
 
 test: test-deps
 	cargo test --quiet
+	@$(MAKE) --no-print-directory fuzz-smoke
+
+fuzz-deps:
+	@command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked --version 0.13.2
+
+# Each target for a short, fixed time on the committed corpus (new finds go to a temp dir).
+fuzz-smoke: fuzz-deps
+	@for t in $(FUZZ_TARGETS); do \
+	  new=$$(mktemp -d); \
+	  cargo fuzz run --fuzz-dir tests/fuzz -O -s none $$t $$new tests/fuzz/corpus/$$t -- \
+	    -max_total_time=$(FUZZ_SECONDS) $(FUZZ_FLAGS) 2>&1 | grep -E '^(Done|stat::|==|SUMMARY)' ; \
+	  status=$${PIPESTATUS[0]}; rm -rf $$new; \
+	  [ $$status = 0 ] || { echo "fuzz target $$t failed (exit $$status)"; exit 1; }; \
+	done
+
+# The long run: FUZZ_RUNS executions per target, growing the committed corpus.
+fuzz: fuzz-deps
+	@for t in $(FUZZ_TARGETS); do \
+	  cargo fuzz run --fuzz-dir tests/fuzz -O -s none $$t tests/fuzz/corpus/$$t -- \
+	    -runs=$(FUZZ_RUNS) $(FUZZ_FLAGS) || exit 1; \
+	done
 
 bench: deps
 	cargo bench
