@@ -385,6 +385,8 @@ pub fn fetch(path: &Path, start: i64, end: i64, step: u32) -> Result<Fetched, St
                 .map_or(0, |d| d.as_secs() as i64);
             (t, row.as_slice().to_vec())
         })
+        // librrd also returns the row that holds `end`; keep `(start, end]`.
+        .filter(|(t, _)| *t > start && *t <= end)
         .collect();
     Ok(Fetched {
         step: data.step().as_secs() as i64,
