@@ -3,7 +3,7 @@
 use crate::bench::{self, BenchPlan};
 use crate::cli::{
     BenchArgs, Cli, Command, ExportArgs, GenerateArgs, GraphArgs, InputArgs, ScanArgs,
-    SmokepingConfigArgs, WriteArgs,
+    SmokepingConfigArgs, SummaryArgs, WriteArgs,
 };
 use crate::collect::Selection;
 use crate::convert::{self, Target};
@@ -49,6 +49,7 @@ pub fn run(cli: Cli) -> Result<Status> {
         Command::Graph(args) => run_graph(&args, cli.quiet),
         Command::Export(args) => run_export(&args),
         Command::SmokepingConfig(args) => run_smokeping_config(&args),
+        Command::Summary(args) => run_summary(&args),
         Command::Serve(args) => {
             known_keys(&args.rrd)?;
             crate::serve::serve(args.rrd, args.listen)?;
@@ -314,6 +315,7 @@ fn run_graph(args: &GraphArgs, quiet: bool) -> Result<Status> {
             format: args.format,
             width: 600,
             height: 200,
+            style: graph::Style::Detail,
         })?;
         if let Some(dir) = output.parent() {
             std::fs::create_dir_all(dir)
@@ -425,6 +427,37 @@ fn run_export(args: &ExportArgs) -> Result<Status> {
             dir.display()
         );
     }
+    Ok(if failed == 0 {
+        Status::Done
+    } else {
+        Status::SomeFailed
+    })
+}
+
+fn run_summary(args: &SummaryArgs) -> Result<Status> {
+    let period = crate::window::parse_period(&args.period)
+        .map_err(anyhow::Error::msg)
+        .context("--period")?;
+    let end = optional_time(&args.end)?;
+    let filter = args.filter.filter();
+    let keys: Vec<Key> = known_keys(&args.rrd)?
+        .into_iter()
+        .filter(|k| filter.keeps(&k.monitor, &k.remote, k.bytes))
+        .collect();
+    let mut figures = Vec::new();
+    let mut failed = 0;
+    for result in crate::summary::all(&args.rrd, &keys, period, end) {
+        match result {
+            Ok(f) => figures.push(f),
+            Err(e) => {
+                failed += 1;
+                crate::say!("error: {e}");
+            }
+        }
+    }
+    let mut text = Vec::new();
+    crate::summary::write(&mut text, &figures, args.format)?;
+    std::io::stdout().lock().write_all(&text)?;
     Ok(if failed == 0 {
         Status::Done
     } else {

@@ -49,6 +49,11 @@ pub enum Command {
     ///
     /// Example: pinger-smokeping export --rrd /srv/smokeping/data --monitor pinger.slac.stanford.edu -D export/
     Export(ExportArgs),
+    /// Loss, median RTT and samples per key over a period, read from the RRDs (worst first
+    /// in the human form, for cron mails).
+    ///
+    /// Example: pinger-smokeping summary --rrd /srv/smokeping/data --period 7d --format csv
+    Summary(SummaryArgs),
     /// Write a SmokePing configuration that shows the RRDs of a tree in a stock SmokePing.
     ///
     /// Example: pinger-smokeping smokeping-config --rrd /srv/smokeping/data -o /etc/smokeping/config
@@ -166,6 +171,30 @@ pub struct WriteArgs {
     /// Also write the run's figures as JSON to this file (for monitoring).
     #[arg(long, value_name = "FILE")]
     pub summary_json: Option<PathBuf>,
+}
+
+/// `summary`.
+#[derive(Debug, Args)]
+pub struct SummaryArgs {
+    /// Root of the RRD tree (with its srcdest.txt).
+    #[arg(long, value_name = "DIR")]
+    pub rrd: PathBuf,
+
+    /// The period before the end: 1d, 7d, 30d, 120d, 36h, or seconds.
+    #[arg(long, default_value = "7d", value_name = "PERIOD")]
+    pub period: String,
+
+    /// End of the period (default: each file's last update).
+    #[arg(long, value_name = "TIME")]
+    pub end: Option<String>,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = crate::summary::Format::Human)]
+    pub format: crate::summary::Format,
+
+    /// Which keys.
+    #[command(flatten)]
+    pub filter: FilterArgs,
 }
 
 /// `update`.

@@ -54,6 +54,19 @@ pub struct Request<'a> {
     pub width: u32,
     /// Plot area height in pixels.
     pub height: u32,
+    /// Detail, overview or sparkline.
+    pub style: Style,
+}
+
+/// How much around the plot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Style {
+    /// SmokePing's detail graph: title, axes, legend with statistics.
+    Detail,
+    /// SmokePing's overview: a small graph with axes, titled with the remote and size.
+    Overview,
+    /// The plot alone, for a table row.
+    Sparkline,
 }
 
 /// A loss colour bucket: loss counts in `(previous, upto]`, with its colour and label.
@@ -130,13 +143,25 @@ pub fn render(req: &Request<'_>) -> Result<Vec<u8>, StoreError> {
     let mut props = GraphProps::default();
     props.time_range.start = Some(time(req.start));
     props.time_range.end = Some(time(req.end));
-    props.labels.title = Some(format!(
-        "{} to {} ({} bytes)",
-        req.key.monitor, req.key.remote, req.key.bytes
-    ));
-    props.labels.vertical_label = Some("Seconds".into());
     props.size.width = Some(req.width);
     props.size.height = Some(req.height);
+    match req.style {
+        Style::Detail => {
+            props.labels.title = Some(format!(
+                "{} to {} ({} bytes)",
+                req.key.monitor, req.key.remote, req.key.bytes
+            ));
+            props.labels.vertical_label = Some("Seconds".into());
+        }
+        Style::Overview => {
+            props.labels.title = Some(format!("{} ({} bytes)", req.key.remote, req.key.bytes));
+            props.legend.no_legend = true;
+        }
+        Style::Sparkline => {
+            props.size.only_graph = true;
+            props.legend.no_legend = true;
+        }
+    }
     props.limits.rigid = true;
     props.limits.lower_limit = Some(0.0);
     props.limits.upper_limit = Some(top);

@@ -34,5 +34,7 @@ pub mod serve;
 pub mod smokeping;
 pub mod state;
 pub mod store;
+pub mod summary;
 pub mod tree;
+pub mod views;
 pub mod window;

@@ -9,13 +9,16 @@
 use crate::export;
 use crate::graph::{self, Format};
 use crate::key::Key;
-use crate::window::{format_time, parse_time};
+use crate::summary::{self, Figures};
+use crate::views::{self, Column, Metric, Worst};
+use crate::window::{format_time, parse_period, parse_time};
 use anyhow::{Context, Result};
 use axum::extract::{Path as UrlPath, Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
+use rayon::prelude::*;
 use serde::Deserialize;
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -26,6 +29,9 @@ use std::time::{Duration, SystemTime};
 
 /// Images kept in memory at most; the cache is emptied when full.
 const CACHE_ENTRIES: usize = 512;
+
+/// Figures kept in memory at most (a few periods of 20,000 keys); emptied when full.
+const FIGURES_ENTRIES: usize = 200_000;
 
 /// Renders and exports run off the async threads; at most this many are running or waiting
 /// at once. Past that a request gets 503 with Retry-After, so load never piles up memory.
@@ -38,8 +44,15 @@ struct App {
     rrd: PathBuf,
     keys: Mutex<KeyList>,
     images: Mutex<HashMap<String, CachedImage>>,
+    figures: Mutex<HashMap<FiguresKey, CachedFigures>>,
     slots: Arc<tokio::sync::Semaphore>,
 }
+
+/// A key's figures over a period ending at a given time (or at its last update).
+type FiguresKey = (String, i64, Option<i64>);
+
+/// Figures and the modification time of the RRD they were read from.
+type CachedFigures = (SystemTime, Figures);
 
 /// A rendered PNG and the modification time of the RRD it was drawn from.
 type CachedImage = (SystemTime, Arc<Vec<u8>>);
@@ -71,6 +84,45 @@ impl App {
 
     fn key(&self, name: &str) -> Option<Key> {
         self.keys().into_iter().find(|k| k.to_string() == name)
+    }
+
+    /// The figures of `keys`, from the cache where the file has not changed since, the rest
+    /// read in parallel. Keys whose file cannot be read are left out.
+    fn figures(&self, keys: &[Key], period: i64, end: Option<i64>) -> Vec<Figures> {
+        let stamps: Vec<Option<SystemTime>> = keys
+            .par_iter()
+            .map(|k| {
+                std::fs::metadata(k.rrd_path(&self.rrd))
+                    .and_then(|m| m.modified())
+                    .ok()
+            })
+            .collect();
+        let mut found: Vec<Option<Figures>> = {
+            let cache = self.figures.lock().unwrap_or_else(|p| p.into_inner());
+            keys.iter()
+                .zip(&stamps)
+                .map(|(k, stamp)| {
+                    let (at, f) = cache.get(&(k.to_string(), period, end))?;
+                    (Some(*at) == *stamp).then(|| f.clone())
+                })
+                .collect()
+        };
+        let missing: Vec<usize> = (0..keys.len()).filter(|&i| found[i].is_none()).collect();
+        let read: Vec<(usize, Option<Figures>)> = missing
+            .par_iter()
+            .map(|&i| (i, summary::figures(&self.rrd, &keys[i], period, end).ok()))
+            .collect();
+        let mut cache = self.figures.lock().unwrap_or_else(|p| p.into_inner());
+        if cache.len() + read.len() > FIGURES_ENTRIES {
+            cache.clear();
+        }
+        for (i, f) in read {
+            if let (Some(f), Some(stamp)) = (&f, stamps[i]) {
+                cache.insert((keys[i].to_string(), period, end), (stamp, f.clone()));
+            }
+            found[i] = f;
+        }
+        found.into_iter().flatten().collect()
     }
 
     /// Runs librrd work on the blocking pool, within [`BLOCKING_SLOTS`] and
@@ -114,6 +166,7 @@ pub fn serve(rrd: PathBuf, listen: SocketAddr) -> Result<()> {
             keys: Vec::new(),
         }),
         images: Mutex::new(HashMap::new()),
+        figures: Mutex::new(HashMap::new()),
         slots: Arc::new(tokio::sync::Semaphore::new(BLOCKING_SLOTS)),
     });
     let router = Router::new()
@@ -122,6 +175,9 @@ pub fn serve(rrd: PathBuf, listen: SocketAddr) -> Result<()> {
         .route("/key/{key}", get(key_page))
         .route("/graph/{key}/{image}", get(image))
         .route("/export/{file}", get(export_rows))
+        .route("/matrix", get(matrix_page))
+        .route("/worst", get(worst_page))
+        .route("/monitor/{monitor}", get(monitor_page))
         .with_state(app);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_io()
@@ -152,7 +208,8 @@ fn page(title: &str, body: &str) -> Html<String> {
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
          <title>{}</title><link rel=\"stylesheet\" href=\"/style.css\"></head>\
-         <body><header><a href=\"/\">PingER smoke graphs</a></header><main>{body}</main></body></html>\n",
+         <body><header><a href=\"/\">PingER smoke graphs</a> <nav><a href=\"/matrix\">matrix</a> \
+         <a href=\"/worst\">worst paths</a></nav></header><main>{body}</main></body></html>\n",
         escape(title)
     ))
 }
@@ -246,6 +303,260 @@ pub fn custom_range(start: Option<&str>, end: Option<&str>) -> Result<Option<(i6
         return Err("the start must be before the end".into());
     }
     Ok(Some((start, end)))
+}
+
+/// The parameters of the network pages (matrix, worst paths), as given.
+#[derive(Deserialize, Default)]
+struct NetQuery {
+    period: Option<String>,
+    start: Option<String>,
+    end: Option<String>,
+    bytes: Option<String>,
+    metric: Option<String>,
+    page: Option<String>,
+    sort: Option<String>,
+    order: Option<String>,
+    format: Option<String>,
+    limit: Option<String>,
+}
+
+/// The network pages' parameters, checked.
+struct Net {
+    period: i64,
+    end: Option<i64>,
+    bytes: Option<u32>,
+    /// The query string that reproduces these (for links).
+    query: String,
+    /// The form's fields, as given.
+    form: (String, String, String),
+}
+
+impl NetQuery {
+    fn net(&self, default_period: &str) -> Result<Net, String> {
+        let given = |v: &Option<String>| v.clone().filter(|s| !s.trim().is_empty());
+        let period_text = given(&self.period).unwrap_or_else(|| default_period.to_string());
+        let mut period = parse_period(&period_text).map_err(|e| format!("period: {e}"))?;
+        let mut end = None;
+        let mut query = format!("period={}", escape(&period_text));
+        if let Some((s, e)) = custom_range(self.start.as_deref(), self.end.as_deref())? {
+            if e - s > summary::MAX_PERIOD {
+                return Err("a range is at most 366 days".into());
+            }
+            period = e - s;
+            end = Some(e);
+            query = format!("start={s}&amp;end={e}");
+        }
+        let bytes = match given(&self.bytes) {
+            None => None,
+            Some(b) => Some(
+                b.parse::<u32>()
+                    .map_err(|_| format!("bytes `{b}` is not a packet size"))?,
+            ),
+        };
+        if let Some(b) = bytes {
+            let _ = write!(query, "&amp;bytes={b}");
+        }
+        Ok(Net {
+            period,
+            end,
+            bytes,
+            query,
+            form: (
+                period_text,
+                given(&self.start).unwrap_or_default(),
+                given(&self.end).unwrap_or_default(),
+            ),
+        })
+    }
+}
+
+/// The period/range/size form of the network pages.
+fn net_form(action: &str, net: &Net, extra: &str) -> String {
+    let (period, start, end) = &net.form;
+    let mut periods = String::new();
+    for p in ["1d", "7d", "30d", "120d"] {
+        let selected = if p == period { " selected" } else { "" };
+        let _ = write!(periods, "<option{selected}>{p}</option>");
+    }
+    let mut sizes = String::from("<option value=\"\">all sizes</option>");
+    for b in [100, 1000] {
+        let selected = if net.bytes == Some(b) {
+            " selected"
+        } else {
+            ""
+        };
+        let _ = write!(sizes, "<option value=\"{b}\"{selected}>{b} bytes</option>");
+    }
+    format!(
+        "<form class=\"range\" action=\"{action}\" method=\"get\">\
+         <label>Last <select name=\"period\">{periods}</select></label>\
+         <label>or from <input type=\"date\" name=\"start\" value=\"{}\"></label>\
+         <label>to <input type=\"date\" name=\"end\" value=\"{}\"></label>\
+         <label><select name=\"bytes\">{sizes}</select></label>{extra}<button>Show</button></form>",
+        escape(start),
+        escape(end)
+    )
+}
+
+/// The keys of the network pages: all, or one packet size.
+fn net_keys(app: &App, net: &Net) -> Vec<Key> {
+    app.keys()
+        .into_iter()
+        .filter(|k| net.bytes.is_none_or(|b| k.bytes == b))
+        .collect()
+}
+
+async fn matrix_page(State(app): State<Arc<App>>, Query(q): Query<NetQuery>) -> Response {
+    let net = match q.net("30d") {
+        Ok(net) => net,
+        Err(message) => return bad_request(&message),
+    };
+    let metric_text = q.metric.clone().unwrap_or_else(|| "loss".into());
+    let Some(metric) = Metric::parse(&metric_text) else {
+        return bad_request("metric is `loss` or `rtt`");
+    };
+    let page = match q.page.as_deref().map(str::parse::<usize>) {
+        None => 0,
+        Some(Ok(p)) => p,
+        Some(Err(_)) => return bad_request("page is a number"),
+    };
+    let keys = net_keys(&app, &net);
+    let worker = app.clone();
+    let (period, end) = (net.period, net.end);
+    let figures = match app
+        .off_thread(move || worker.figures(&keys, period, end))
+        .await
+    {
+        Ok(f) => f,
+        Err(response) => return response,
+    };
+    let mut metrics = String::new();
+    for (m, label) in [("loss", "loss"), ("rtt", "median RTT")] {
+        let selected = if m == metric_text { " selected" } else { "" };
+        let _ = write!(metrics, "<option value=\"{m}\"{selected}>{label}</option>");
+    }
+    let extra = format!("<label>colour <select name=\"metric\">{metrics}</select></label>");
+    let query = format!("{}&amp;metric={metric_text}", net.query);
+    let body = format!(
+        "<h1>Loss and RTT matrix</h1>{}{}",
+        net_form("/matrix", &net, &extra),
+        views::matrix(&figures, metric, page, &query)
+    );
+    page_wide("PingER matrix", &body).into_response()
+}
+
+async fn worst_page(State(app): State<Arc<App>>, Query(q): Query<NetQuery>) -> Response {
+    let net = match q.net("7d") {
+        Ok(net) => net,
+        Err(message) => return bad_request(&message),
+    };
+    let sort_text = q.sort.clone().unwrap_or_else(|| "loss".into());
+    let Some(column) = Column::parse(&sort_text) else {
+        return bad_request("sort is one of monitor, remote, bytes, loss, median, change, samples");
+    };
+    let descending = match q.order.as_deref() {
+        None | Some("desc") => true,
+        Some("asc") => false,
+        Some(_) => return bad_request("order is `asc` or `desc`"),
+    };
+    let limit = match q.limit.as_deref().map(str::parse::<usize>) {
+        None => 50,
+        Some(Ok(n)) if (1..=20_000).contains(&n) => n,
+        _ => return bad_request("limit is a number from 1 to 20000"),
+    };
+    let csv = match q.format.as_deref() {
+        None | Some("html") => false,
+        Some("csv") => true,
+        Some(_) => return bad_request("format is `html` or `csv`"),
+    };
+    let keys = net_keys(&app, &net);
+    let worker = app.clone();
+    let (period, end) = (net.period, net.end);
+    let rows = app
+        .off_thread(move || {
+            let now = worker.figures(&keys, period, end);
+            // The previous period of the same length, per key: it ends where this one starts.
+            let before: HashMap<String, Option<f64>> = now
+                .par_iter()
+                .map(|f| {
+                    let key = keys.iter().find(|k| k.to_string() == f.key);
+                    let loss = key
+                        .and_then(|k| summary::figures(&worker.rrd, k, period, Some(f.start)).ok())
+                        .and_then(|b| b.loss_pct);
+                    (f.key.clone(), loss)
+                })
+                .collect();
+            now.into_iter()
+                .map(|f| {
+                    let change = f
+                        .loss_pct
+                        .zip(before.get(&f.key).copied().flatten())
+                        .map(|(a, b)| a - b);
+                    Worst { now: f, change }
+                })
+                .collect::<Vec<Worst>>()
+        })
+        .await;
+    let mut rows = match rows {
+        Ok(rows) => rows,
+        Err(response) => return response,
+    };
+    views::sort(&mut rows, column, descending);
+    rows.truncate(limit);
+    if csv {
+        return (
+            [
+                (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+                (
+                    header::CONTENT_DISPOSITION,
+                    "attachment; filename=\"worst-paths.csv\"",
+                ),
+            ],
+            views::worst_csv(&rows),
+        )
+            .into_response();
+    }
+    let order = if descending { "desc" } else { "asc" };
+    let body = format!(
+        "<h1>Worst paths</h1>{}<p class=\"links\"><a href=\"/worst?{q}&amp;sort={sort_text}&amp;order={order}&amp;limit={limit}&amp;format=csv\">CSV</a></p>\
+         <div class=\"scroll\">{}</div>",
+        net_form("/worst", &net, ""),
+        views::worst_table(&rows, column, descending, &net.query),
+        q = net.query,
+    );
+    page_wide("PingER worst paths", &body).into_response()
+}
+
+async fn monitor_page(State(app): State<Arc<App>>, UrlPath(monitor): UrlPath<String>) -> Response {
+    let keys: Vec<Key> = app
+        .keys()
+        .into_iter()
+        .filter(|k| k.monitor == monitor)
+        .collect();
+    if keys.is_empty() {
+        return not_found("No such monitor.");
+    }
+    let mut body = format!(
+        "<h1>{} <span class=\"size\">overview, last 10 days</span></h1>",
+        escape(&monitor)
+    );
+    for key in &keys {
+        let k = escape(&key.to_string());
+        let _ = write!(
+            body,
+            "<figure><a href=\"/key/{k}\"><img src=\"/graph/{k}/overview.png\" width=\"597\" \
+             alt=\"{r} {b} bytes\" loading=\"lazy\"></a></figure>",
+            r = escape(&key.remote),
+            b = key.bytes
+        );
+    }
+    page(&format!("{monitor} overview"), &body).into_response()
+}
+
+/// A page whose main column may use the whole window (the matrix and the table).
+fn page_wide(title: &str, body: &str) -> Html<String> {
+    let Html(html) = page(title, body);
+    Html(html.replacen("<main>", "<main class=\"wide\">", 1))
 }
 
 /// A 400 naming what was wrong with the request.
@@ -350,22 +661,33 @@ async fn image(
     let Ok(modified) = std::fs::metadata(&path).and_then(|m| m.modified()) else {
         return not_found("The key has no RRD file.");
     };
-    let (start, end) = if which == "custom" {
-        match range.custom() {
-            Ok(Some(r)) => r,
-            Ok(None) => return bad_request("start and end are needed"),
-            Err(message) => return bad_request(&message),
-        }
+    // Detail graphs for the four ranges and a custom one; a monitor overview's small graph
+    // (10 days); a worst-paths row's sparkline (a custom range, or 7 days).
+    let (style, width, height, default_days) = match which {
+        "overview" => (graph::Style::Overview, 500, 60, Some(10)),
+        "spark" => (graph::Style::Sparkline, 120, 24, Some(7)),
+        "custom" => (graph::Style::Detail, 600, 200, None),
+        _ => match graph::RANGES.iter().find(|r| r.0 == which) {
+            Some((_, days)) => (graph::Style::Detail, 600, 200, Some(*days)),
+            None => return not_found("No such range."),
+        },
+    };
+    let custom = match range.custom() {
+        Ok(custom) => custom,
+        Err(message) => return bad_request(&message),
+    };
+    let (start, end) = if let Some(r) = custom.filter(|_| matches!(which, "custom" | "spark")) {
+        r
+    } else if which == "custom" {
+        return bad_request("start and end are needed");
     } else {
-        let Some((_, days)) = graph::RANGES.iter().find(|r| r.0 == which) else {
-            return not_found("No such range.");
-        };
+        let days = default_days.unwrap_or(10);
         let Ok(last) = crate::store::last_update(&path) else {
             return not_found("The RRD file cannot be read.");
         };
         (last - days * 86_400, last)
     };
-    let cache_key = format!("{name}/{start}/{end}");
+    let cache_key = format!("{name}/{which}/{start}/{end}");
     let cached = app
         .images
         .lock()
@@ -384,8 +706,9 @@ async fn image(
                         start,
                         end,
                         format: Format::Png,
-                        width: 600,
-                        height: 200,
+                        width,
+                        height,
+                        style,
                     })
                 })
                 .await;
@@ -508,7 +831,17 @@ input,button{font:inherit;padding:.4em .6em;border:1px solid #bbb;border-radius:
 input[type=search]{flex:1;min-width:10em}button{background:#234;color:#fff;border-color:#234}\
 figure{margin:1.2em 0;background:#fff;border:1px solid #ddd;border-radius:6px;padding:.5em}\
 figcaption{font-weight:600;margin-bottom:.3em}img{max-width:100%;height:auto;display:block}\
-.links a{margin-right:1em;font-size:.9em}.error{color:#a00}";
+.links a{margin-right:1em;font-size:.9em}.error{color:#a00}\
+header nav{display:inline;margin-left:1em}header nav a{font-weight:400;margin-right:.8em}\
+main.wide{max-width:none}select{font:inherit;padding:.35em}\
+.legend{display:flex;flex-wrap:wrap;gap:.3em 1em;font-size:.85em}.legend li{border:0;padding:0}\
+.swatch{display:inline-block;width:.9em;height:.9em;margin-right:.3em;vertical-align:-.1em;border:1px solid #999}\
+.mrow h2{font-size:.95em;margin:.8em 0 .2em}.cells{display:flex;flex-wrap:wrap;gap:2px}\
+.cell{width:14px;height:14px;border:1px solid rgba(0,0,0,.25)}.cell span{display:none}\
+.cell:hover,.cell:focus{outline:2px solid #000}\
+.scroll{overflow-x:auto}table.worst{border-collapse:collapse;font-size:.9em;background:#fff}\
+.worst th,.worst td{padding:.3em .5em;border-bottom:1px solid #e4e4e4;text-align:left;white-space:nowrap}\
+.worst img{display:block}";
 
 #[cfg(test)]
 mod tests {

@@ -78,6 +78,26 @@ pub fn parse_time(text: &str) -> Result<i64, String> {
     ))
 }
 
+/// Reads a period: `<n>d` days, `<n>h` hours or plain seconds (`7d`, `36h`, `86400`), from
+/// one hour to a year.
+pub fn parse_period(text: &str) -> Result<i64, String> {
+    let text = text.trim();
+    let (digits, unit) = match text.as_bytes().last() {
+        Some(b'd') => (&text[..text.len() - 1], 86_400),
+        Some(b'h') => (&text[..text.len() - 1], 3_600),
+        _ => (text, 1),
+    };
+    let bad = || format!("`{text}` is not a period: use e.g. 1d, 7d, 30d, 120d or 36h");
+    if digits.is_empty() || digits.len() > 9 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(bad());
+    }
+    let seconds = digits.parse::<i64>().map_err(|_| bad())? * unit;
+    if !(3_600..=366 * 86_400).contains(&seconds) {
+        return Err(format!("`{text}`: a period is from 1h to 366d"));
+    }
+    Ok(seconds)
+}
+
 /// Formats Unix seconds as `YYYY-MM-DDTHH:MM:SSZ`.
 pub fn format_time(t: i64) -> String {
     DateTime::<Utc>::from_timestamp(t, 0)
@@ -110,6 +130,16 @@ mod tests {
         assert!(parse_time("yesterday").is_err());
         assert!((parse_time("now").unwrap() - Utc::now().timestamp()).abs() < 5);
         assert_eq!(format_time(1_168_389_000), "2007-01-10T00:30:00Z");
+    }
+
+    #[test]
+    fn periods_in_days_hours_or_seconds() {
+        assert_eq!(parse_period("7d"), Ok(7 * 86_400));
+        assert_eq!(parse_period("36h"), Ok(36 * 3_600));
+        assert_eq!(parse_period("86400"), Ok(86_400));
+        for bad in ["", "d", "7x", "-1d", "0d", "367d", "99999999999d", "1.5d"] {
+            assert!(parse_period(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -7,6 +7,7 @@ mod export;
 mod faults;
 mod graph;
 mod hostile;
+mod network;
 mod reference;
 mod scan;
 mod serve;

@@ -1,0 +1,204 @@
+//! Figures per key over a period, read back from the RRDs: packet loss, median RTT and the
+//! number of samples. They feed `summary`, and `serve`'s matrix and worst-paths pages.
+//!
+//! For N pings, over the rows in `(end - period, end]` (end: the file's last update unless
+//! given): `loss_pct` is 100 x the mean of `loss / N` over the rows whose loss is known;
+//! `median_ms` is 1000 x the upper median of the rows' known `median` values (as SmokePing
+//! takes medians); `samples` is the number of rows whose loss is known.
+
+use crate::key::Key;
+use crate::store::{self, StoreError};
+use rayon::prelude::*;
+use serde::Serialize;
+use std::io::{self, Write};
+use std::path::Path;
+
+/// The longest period asked for: a request can never cost more rows than this.
+pub const MAX_PERIOD: i64 = 366 * 86_400;
+
+/// One key's figures.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Figures {
+    /// `monitor_remote_bytes_N`.
+    pub key: String,
+    /// Monitor host.
+    pub monitor: String,
+    /// Remote host.
+    pub remote: String,
+    /// Packet size.
+    pub bytes: u32,
+    /// Mean packet loss in percent, if any row's loss is known.
+    pub loss_pct: Option<f64>,
+    /// Upper median of the rows' medians, in ms, if any is known.
+    pub median_ms: Option<f64>,
+    /// Rows whose loss is known.
+    pub samples: u64,
+    /// The period's start (exclusive), Unix seconds.
+    pub start: i64,
+    /// The period's end (inclusive), Unix seconds.
+    pub end: i64,
+}
+
+/// The figures of `rows` (a fetch of the key's file: uptime, loss, median, pings) in
+/// `(start, end]`.
+pub fn compute(key: &Key, rows: &[(i64, Vec<f64>)], start: i64, end: i64) -> Figures {
+    let n = f64::from(key.pings.max(1));
+    let (mut loss_sum, mut samples) = (0.0, 0u64);
+    let mut medians: Vec<f64> = Vec::new();
+    for (t, v) in rows {
+        if *t <= start || *t > end || v.len() < 3 {
+            continue;
+        }
+        if v[1].is_finite() {
+            loss_sum += v[1] / n;
+            samples += 1;
+        }
+        if v[2].is_finite() {
+            medians.push(v[2]);
+        }
+    }
+    medians.sort_by(f64::total_cmp);
+    Figures {
+        key: key.to_string(),
+        monitor: key.monitor.clone(),
+        remote: key.remote.clone(),
+        bytes: key.bytes,
+        loss_pct: (samples > 0).then(|| 100.0 * loss_sum / samples as f64),
+        median_ms: medians.get(medians.len() / 2).map(|m| m * 1000.0),
+        samples,
+        start,
+        end,
+    }
+}
+
+/// One key's figures over `period` seconds ending at `end` (or at the file's last update).
+pub fn figures(
+    rrd_dir: &Path,
+    key: &Key,
+    period: i64,
+    end: Option<i64>,
+) -> Result<Figures, StoreError> {
+    let path = key.rrd_path(rrd_dir);
+    let end = match end {
+        Some(end) => end,
+        None => store::last_update(&path)?,
+    };
+    let start = end - period.clamp(1, MAX_PERIOD);
+    let fetched = store::fetch(&path, start, end, 1)?;
+    Ok(compute(key, &fetched.rows, start, end))
+}
+
+/// The figures of every key, in parallel, in key order; a key whose file cannot be read
+/// comes back as its error.
+pub fn all(
+    rrd_dir: &Path,
+    keys: &[Key],
+    period: i64,
+    end: Option<i64>,
+) -> Vec<Result<Figures, String>> {
+    keys.par_iter()
+        .map(|k| figures(rrd_dir, k, period, end).map_err(|e| format!("{k}: {e}")))
+        .collect()
+}
+
+/// How `summary` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// A table for people (and cron mails), worst loss first.
+    Human,
+    /// An array of objects.
+    Json,
+    /// A header row, then one row per key; empty cells for unknown values.
+    Csv,
+}
+
+/// Writes the figures in `format`.
+pub fn write(out: &mut impl Write, figures: &[Figures], format: Format) -> io::Result<()> {
+    let opt = |v: Option<f64>, digits: usize| v.map_or(String::new(), |v| format!("{v:.digits$}"));
+    match format {
+        Format::Json => {
+            serde_json::to_writer_pretty(&mut *out, figures)?;
+            writeln!(out)
+        }
+        Format::Csv => {
+            writeln!(
+                out,
+                "key,monitor,remote,bytes,loss_pct,median_ms,samples,start,end"
+            )?;
+            for f in figures {
+                writeln!(
+                    out,
+                    "{},{},{},{},{},{},{},{},{}",
+                    f.key,
+                    f.monitor,
+                    f.remote,
+                    f.bytes,
+                    opt(f.loss_pct, 3),
+                    opt(f.median_ms, 3),
+                    f.samples,
+                    f.start,
+                    f.end
+                )?;
+            }
+            Ok(())
+        }
+        Format::Human => {
+            let mut sorted: Vec<&Figures> = figures.iter().collect();
+            sorted.sort_by(|a, b| {
+                let loss = |f: &Figures| f.loss_pct.unwrap_or(-1.0);
+                loss(b).total_cmp(&loss(a)).then_with(|| a.key.cmp(&b.key))
+            });
+            writeln!(
+                out,
+                "{:>7}  {:>10}  {:>7}  key",
+                "loss %", "median ms", "samples"
+            )?;
+            for f in sorted {
+                let loss = f.loss_pct.map_or("-".into(), |v| format!("{v:.2}"));
+                let median = f.median_ms.map_or("-".into(), |v| format!("{v:.3}"));
+                writeln!(out, "{loss:>7}  {median:>10}  {:>7}  {}", f.samples, f.key)?;
+            }
+            Ok(())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key() -> Key {
+        Key {
+            monitor: "m".into(),
+            remote: "r".into(),
+            bytes: 100,
+            pings: 10,
+        }
+    }
+
+    #[test]
+    fn loss_is_a_mean_over_known_rows_and_the_median_is_the_upper_one() {
+        let nan = f64::NAN;
+        let rows = vec![
+            (1800, vec![nan, 0.0, 0.010]),
+            (3600, vec![nan, 5.0, 0.030]),
+            (5400, vec![nan, nan, nan]),
+            (7200, vec![nan, 10.0, nan]),
+            (9000, vec![nan, 1.0, 0.020]),
+            (10800, vec![nan, 2.0, 0.040]),
+        ];
+        let f = compute(&key(), &rows, 1800, 10800);
+        // Rows after 1800: losses 5, 10, 1, 2 of 10 -> 45 %; medians 20, 30, 40 ms -> 30.
+        assert_eq!(f.samples, 4);
+        assert!((f.loss_pct.unwrap() - 45.0).abs() < 1e-9);
+        assert!((f.median_ms.unwrap() - 30.0).abs() < 1e-9);
+        // An even count takes the upper of the two middle values.
+        let f = compute(&key(), &rows[..2], 0, 3600);
+        assert!((f.median_ms.unwrap() - 30.0).abs() < 1e-9);
+        let none = compute(&key(), &[], 0, 3600);
+        assert_eq!(
+            (none.loss_pct, none.median_ms, none.samples),
+            (None, None, 0)
+        );
+    }
+}
