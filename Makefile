@@ -55,6 +55,9 @@ demo: deps
 	@echo; echo "Output: $(CURDIR)/$(DEMO)/rrd (one RRD per key, srcdest.txt)"
 	@echo "        $(CURDIR)/$(DEMO)/graphs"
 	@echo "Browse: $(BIN) serve --rrd $(DEMO)/rrd   (then open http://127.0.0.1:8080/)"
+	@echo "        the whole network: http://127.0.0.1:8080/matrix (loss or RTT per monitor and remote),"
+	@echo "        http://127.0.0.1:8080/worst (worst paths), http://127.0.0.1:8080/monitor/pinger.mon00.example.edu"
+	@echo "Figures: $(BIN) summary --rrd $(DEMO)/rrd --period 2d"
 
 test: test-deps
 	cargo test --quiet

@@ -423,6 +423,7 @@ async fn matrix_page(State(app): State<Arc<App>>, Query(q): Query<NetQuery>) -> 
     let keys = net_keys(&app, &net);
     let worker = app.clone();
     let (period, end) = (net.period, net.end);
+    let started = std::time::Instant::now();
     let figures = match app
         .off_thread(move || worker.figures(&keys, period, end))
         .await
@@ -430,6 +431,7 @@ async fn matrix_page(State(app): State<Arc<App>>, Query(q): Query<NetQuery>) -> 
         Ok(f) => f,
         Err(response) => return response,
     };
+    let seconds = started.elapsed().as_secs_f64();
     let mut metrics = String::new();
     for (m, label) in [("loss", "loss"), ("rtt", "median RTT")] {
         let selected = if m == metric_text { " selected" } else { "" };
@@ -438,9 +440,10 @@ async fn matrix_page(State(app): State<Arc<App>>, Query(q): Query<NetQuery>) -> 
     let extra = format!("<label>colour <select name=\"metric\">{metrics}</select></label>");
     let query = format!("{}&amp;metric={metric_text}", net.query);
     let body = format!(
-        "<h1>Loss and RTT matrix</h1>{}{}",
+        "<h1>Loss and RTT matrix</h1>{}{}<p class=\"count\">figures read in {:.0} ms</p>",
         net_form("/matrix", &net, &extra),
-        views::matrix(&figures, metric, page, &query)
+        views::matrix(&figures, metric, page, &query),
+        seconds * 1e3
     );
     page_wide("PingER matrix", &body).into_response()
 }

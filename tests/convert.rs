@@ -543,6 +543,45 @@ fn keys_that_map_to_one_file_are_refused_by_name() {
 }
 
 #[test]
+fn a_key_whose_file_belongs_to_another_from_another_directory_or_run_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    // Monitors `a.b` and `a_b` share the directory `a_b`; their lines sit in two archive
+    // directories, read one after the other, and arrive on two nights.
+    std::fs::create_dir_all(data.join("first")).unwrap();
+    std::fs::write(
+        data.join("first/ping-2007-02-17.txt"),
+        "a.b 1.1.1.1 r.org 2.2.2.2 100 1171670402 10 0\n",
+    )
+    .unwrap();
+    let rrd = dir.path().join("rrd");
+    let (code, stderr) = update(&data, &rrd, &ARCHIVE_WINDOW);
+    assert_eq!(code, 0, "{stderr}");
+    let file = rrd.join("a_b/r_org_100_10.rrd");
+    let before = std::fs::read(&file).unwrap();
+
+    std::fs::create_dir_all(data.join("second")).unwrap();
+    std::fs::write(
+        data.join("second/ping-2007-02-18.txt"),
+        "a_b 1.1.1.1 r.org 2.2.2.2 100 1171756802 10 0\n",
+    )
+    .unwrap();
+    for command in ["update", "backfill"] {
+        let (code, stderr) = convert_run(command, &data, &rrd, &ARCHIVE_WINDOW);
+        assert_eq!(code, 1, "{command}: {stderr}");
+        assert!(
+            stderr.contains("keys a_b_r.org_100_10 and a.b_r.org_100_10 map to the same file"),
+            "{command}: {stderr}"
+        );
+        // The owner's file is untouched by the newcomer (a backfill rebuilds it from its own
+        // lines, which are the same).
+        assert_eq!(std::fs::read(&file).unwrap().len(), before.len());
+        let srcdest = std::fs::read_to_string(rrd.join("srcdest.txt")).unwrap();
+        assert!(!srcdest.contains("a_b_r.org"), "{srcdest}");
+    }
+}
+
+#[test]
 fn a_key_spread_over_directories_is_read_whole() {
     // Older archives keep yearly directories that mix monitors: a key's lines can sit in
     // several directories. Directories are read one at a time, so such keys get a second,
