@@ -89,28 +89,39 @@ impl App {
     /// The figures of `keys`, from the cache where the file has not changed since, the rest
     /// read in parallel. Keys whose file cannot be read are left out.
     fn figures(&self, keys: &[Key], period: i64, end: Option<i64>) -> Vec<Figures> {
-        let stamps: Vec<Option<SystemTime>> = keys
+        let wanted: Vec<(&Key, Option<i64>)> = keys.iter().map(|k| (k, end)).collect();
+        self.figures_ending(&wanted, period).into_iter().flatten().collect()
+    }
+
+    /// The figures of each (key, end), in order: `None` where the file cannot be read.
+    fn figures_ending(&self, wanted: &[(&Key, Option<i64>)], period: i64) -> Vec<Option<Figures>> {
+        let stamps: Vec<Option<SystemTime>> = wanted
             .par_iter()
-            .map(|k| {
+            .map(|(k, _)| {
                 std::fs::metadata(k.rrd_path(&self.rrd))
                     .and_then(|m| m.modified())
                     .ok()
             })
             .collect();
+        let cache_key = |(k, end): &(&Key, Option<i64>)| (k.to_string(), period, *end);
         let mut found: Vec<Option<Figures>> = {
             let cache = self.figures.lock().unwrap_or_else(|p| p.into_inner());
-            keys.iter()
+            wanted
+                .iter()
                 .zip(&stamps)
-                .map(|(k, stamp)| {
-                    let (at, f) = cache.get(&(k.to_string(), period, end))?;
+                .map(|(w, stamp)| {
+                    let (at, f) = cache.get(&cache_key(w))?;
                     (Some(*at) == *stamp).then(|| f.clone())
                 })
                 .collect()
         };
-        let missing: Vec<usize> = (0..keys.len()).filter(|&i| found[i].is_none()).collect();
+        let missing: Vec<usize> = (0..wanted.len()).filter(|&i| found[i].is_none()).collect();
         let read: Vec<(usize, Option<Figures>)> = missing
             .par_iter()
-            .map(|&i| (i, summary::figures(&self.rrd, &keys[i], period, end).ok()))
+            .map(|&i| {
+                let (key, end) = wanted[i];
+                (i, summary::figures(&self.rrd, key, period, end).ok())
+            })
             .collect();
         let mut cache = self.figures.lock().unwrap_or_else(|p| p.into_inner());
         if cache.len() + read.len() > FIGURES_ENTRIES {
@@ -118,11 +129,11 @@ impl App {
         }
         for (i, f) in read {
             if let (Some(f), Some(stamp)) = (&f, stamps[i]) {
-                cache.insert((keys[i].to_string(), period, end), (stamp, f.clone()));
+                cache.insert(cache_key(&wanted[i]), (stamp, f.clone()));
             }
             found[i] = f;
         }
-        found.into_iter().flatten().collect()
+        found
     }
 
     /// Runs librrd work on the blocking pool, within [`BLOCKING_SLOTS`] and
@@ -479,21 +490,18 @@ async fn worst_page(State(app): State<Arc<App>>, Query(q): Query<NetQuery>) -> R
         .off_thread(move || {
             let now = worker.figures(&keys, period, end);
             // The previous period of the same length, per key: it ends where this one starts.
-            let before: HashMap<String, Option<f64>> = now
-                .par_iter()
-                .map(|f| {
-                    let key = keys.iter().find(|k| k.to_string() == f.key);
-                    let loss = key
-                        .and_then(|k| summary::figures(&worker.rrd, k, period, Some(f.start)).ok())
-                        .and_then(|b| b.loss_pct);
-                    (f.key.clone(), loss)
-                })
+            let by_name: HashMap<String, &Key> = keys.iter().map(|k| (k.to_string(), k)).collect();
+            let wanted: Vec<(&Key, Option<i64>)> = now
+                .iter()
+                .filter_map(|f| Some((*by_name.get(&f.key)?, Some(f.start))))
                 .collect();
+            let before = worker.figures_ending(&wanted, period);
             now.into_iter()
-                .map(|f| {
+                .zip(before)
+                .map(|(f, b)| {
                     let change = f
                         .loss_pct
-                        .zip(before.get(&f.key).copied().flatten())
+                        .zip(b.and_then(|b| b.loss_pct))
                         .map(|(a, b)| a - b);
                     Worst { now: f, change }
                 })
