@@ -90,7 +90,10 @@ impl App {
     /// read in parallel. Keys whose file cannot be read are left out.
     fn figures(&self, keys: &[Key], period: i64, end: Option<i64>) -> Vec<Figures> {
         let wanted: Vec<(&Key, Option<i64>)> = keys.iter().map(|k| (k, end)).collect();
-        self.figures_ending(&wanted, period).into_iter().flatten().collect()
+        self.figures_ending(&wanted, period)
+            .into_iter()
+            .flatten()
+            .collect()
     }
 
     /// The figures of each (key, end), in order: `None` where the file cannot be read.

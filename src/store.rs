@@ -395,6 +395,44 @@ pub fn fetch(path: &Path, start: i64, end: i64, step: u32) -> Result<Fetched, St
     })
 }
 
+/// Calls `each(time, values)` for the AVERAGE rows in `(start, end]` at the finest
+/// resolution, without copying them and without reading the header first: for callers that
+/// bound the range themselves (at most `max_span` seconds, checked here).
+pub fn for_each_row(
+    path: &Path,
+    start: i64,
+    end: i64,
+    max_span: i64,
+    mut each: impl FnMut(i64, &[f64]),
+) -> Result<(), StoreError> {
+    init_librrd();
+    if end - start > max_span {
+        return Err(store_error(path, "the time range is too long"));
+    }
+    if start >= end {
+        return Ok(());
+    }
+    let to_time = |t: i64| UNIX_EPOCH + Duration::from_secs(t.max(0) as u64);
+    let data = rrd::ops::fetch::fetch(
+        path,
+        ConsolidationFn::Avg,
+        to_time(start),
+        to_time(end),
+        Duration::from_secs(1),
+    )
+    .map_err(|e| store_error(path, librrd_message(e)))?;
+    for row in data.rows().iter() {
+        let t = row
+            .timestamp()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs() as i64);
+        if t > start && t <= end {
+            each(t, row.as_slice());
+        }
+    }
+    Ok(())
+}
+
 /// librrd's `info` as text values (`step`, `ds[loss].max`, `rra[0].rows`, ...).
 pub fn info(path: &Path) -> Result<HashMap<String, String>, StoreError> {
     use rrd::ops::info::InfoValue;

@@ -39,36 +39,55 @@ pub struct Figures {
     pub end: i64,
 }
 
-/// The figures of `rows` (a fetch of the key's file: uptime, loss, median, pings) in
-/// `(start, end]`.
+/// Accumulates one key's figures row by row.
+#[derive(Debug, Default)]
+struct Tally {
+    loss_sum: f64,
+    samples: u64,
+    medians: Vec<f64>,
+}
+
+impl Tally {
+    /// Adds a row (uptime, loss, median, pings...).
+    fn add(&mut self, values: &[f64], pings: f64) {
+        if values.len() < 3 {
+            return;
+        }
+        if values[1].is_finite() {
+            self.loss_sum += values[1] / pings;
+            self.samples += 1;
+        }
+        if values[2].is_finite() {
+            self.medians.push(values[2]);
+        }
+    }
+
+    fn figures(mut self, key: &Key, start: i64, end: i64) -> Figures {
+        self.medians.sort_by(f64::total_cmp);
+        Figures {
+            key: key.to_string(),
+            monitor: key.monitor.clone(),
+            remote: key.remote.clone(),
+            bytes: key.bytes,
+            loss_pct: (self.samples > 0).then(|| 100.0 * self.loss_sum / self.samples as f64),
+            median_ms: self.medians.get(self.medians.len() / 2).map(|m| m * 1000.0),
+            samples: self.samples,
+            start,
+            end,
+        }
+    }
+}
+
+/// The figures of `rows` (time, then uptime, loss, median, pings) in `(start, end]`.
 pub fn compute(key: &Key, rows: &[(i64, Vec<f64>)], start: i64, end: i64) -> Figures {
-    let n = f64::from(key.pings.max(1));
-    let (mut loss_sum, mut samples) = (0.0, 0u64);
-    let mut medians: Vec<f64> = Vec::new();
+    let pings = f64::from(key.pings.max(1));
+    let mut tally = Tally::default();
     for (t, v) in rows {
-        if *t <= start || *t > end || v.len() < 3 {
-            continue;
-        }
-        if v[1].is_finite() {
-            loss_sum += v[1] / n;
-            samples += 1;
-        }
-        if v[2].is_finite() {
-            medians.push(v[2]);
+        if *t > start && *t <= end {
+            tally.add(v, pings);
         }
     }
-    medians.sort_by(f64::total_cmp);
-    Figures {
-        key: key.to_string(),
-        monitor: key.monitor.clone(),
-        remote: key.remote.clone(),
-        bytes: key.bytes,
-        loss_pct: (samples > 0).then(|| 100.0 * loss_sum / samples as f64),
-        median_ms: medians.get(medians.len() / 2).map(|m| m * 1000.0),
-        samples,
-        start,
-        end,
-    }
+    tally.figures(key, start, end)
 }
 
 /// One key's figures over `period` seconds ending at `end` (or at the file's last update).
@@ -84,8 +103,12 @@ pub fn figures(
         None => store::last_update(&path)?,
     };
     let start = end - period.clamp(1, MAX_PERIOD);
-    let fetched = store::fetch(&path, start, end, 1)?;
-    Ok(compute(key, &fetched.rows, start, end))
+    let pings = f64::from(key.pings.max(1));
+    let mut tally = Tally::default();
+    store::for_each_row(&path, start, end, MAX_PERIOD, |_, values| {
+        tally.add(values, pings)
+    })?;
+    Ok(tally.figures(key, start, end))
 }
 
 /// The figures of every key, in parallel, in key order; a key whose file cannot be read
