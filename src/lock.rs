@@ -128,13 +128,29 @@ pub fn while_locked<T>(path: &Path, f: impl FnOnce() -> T) -> std::io::Result<T>
 /// Opens (creating it if missing, mode `0666 & ~umask`) a plain file for reading and
 /// writing, or appending, without following a symlink; anything but a plain file is refused.
 pub fn open_no_follow(path: &Path, append: bool) -> std::io::Result<File> {
+    open_plain(
+        OpenOptions::new()
+            .read(true)
+            .write(!append)
+            .append(append)
+            .create(true)
+            .truncate(false),
+        path,
+    )
+}
+
+/// Reads a plain file without following a symlink.
+pub fn read_no_follow(path: &Path) -> std::io::Result<String> {
+    let mut file = open_plain(OpenOptions::new().read(true), path)?;
+    let mut text = String::new();
+    file.read_to_string(&mut text)?;
+    Ok(text)
+}
+
+/// Opens with `options`, refusing a symlink (O_NOFOLLOW) and anything but a plain file.
+fn open_plain(options: &mut OpenOptions, path: &Path) -> std::io::Result<File> {
     use std::os::unix::fs::OpenOptionsExt;
-    let file = OpenOptions::new()
-        .read(true)
-        .write(!append)
-        .append(append)
-        .create(true)
-        .truncate(false)
+    let file = options
         // O_NONBLOCK: opening a planted FIFO must not hang the run.
         .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
         .open(path)
@@ -145,24 +161,6 @@ pub fn open_no_follow(path: &Path, append: bool) -> std::io::Result<File> {
         ));
     }
     Ok(file)
-}
-
-/// Reads a plain file without following a symlink.
-pub fn read_no_follow(path: &Path) -> std::io::Result<String> {
-    use std::os::unix::fs::OpenOptionsExt;
-    let mut file = OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
-        .open(path)
-        .map_err(|e| refuse_link(path, e))?;
-    if !file.metadata()?.file_type().is_file() {
-        return Err(std::io::Error::other(
-            "not a plain file; refusing to use it",
-        ));
-    }
-    let mut text = String::new();
-    file.read_to_string(&mut text)?;
-    Ok(text)
 }
 
 /// ELOOP from O_NOFOLLOW, said plainly.

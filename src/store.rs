@@ -366,6 +366,21 @@ pub fn fetch(path: &Path, start: i64, end: i64, step: u32) -> Result<Fetched, St
             rows: Vec::new(),
         });
     }
+    let mut rows = Vec::new();
+    let (step, names) = fetch_rows(path, start, end, step, |t, v| rows.push((t, v.to_vec())))?;
+    Ok(Fetched { step, names, rows })
+}
+
+/// librrd's fetch of AVERAGE rows at `step` resolution: `each(time, values)` for the rows in
+/// `(start, end]` (librrd also returns the row that holds `end`); returns the rows' step and
+/// the DS names.
+fn fetch_rows(
+    path: &Path,
+    start: i64,
+    end: i64,
+    step: u32,
+    mut each: impl FnMut(i64, &[f64]),
+) -> Result<(i64, Vec<String>), StoreError> {
     let to_time = |t: i64| UNIX_EPOCH + Duration::from_secs(t.max(0) as u64);
     let data = rrd::ops::fetch::fetch(
         path,
@@ -373,52 +388,6 @@ pub fn fetch(path: &Path, start: i64, end: i64, step: u32) -> Result<Fetched, St
         to_time(start),
         to_time(end),
         Duration::from_secs(u64::from(step)),
-    )
-    .map_err(|e| store_error(path, librrd_message(e)))?;
-    let rows = data
-        .rows()
-        .iter()
-        .map(|row| {
-            let t = row
-                .timestamp()
-                .duration_since(UNIX_EPOCH)
-                .map_or(0, |d| d.as_secs() as i64);
-            (t, row.as_slice().to_vec())
-        })
-        // librrd also returns the row that holds `end`; keep `(start, end]`.
-        .filter(|(t, _)| *t > start && *t <= end)
-        .collect();
-    Ok(Fetched {
-        step: data.step().as_secs() as i64,
-        names: data.ds_names().to_vec(),
-        rows,
-    })
-}
-
-/// Calls `each(time, values)` for the AVERAGE rows in `(start, end]` at the finest
-/// resolution, without copying them and without reading the header first: for callers that
-/// bound the range themselves (at most `max_span` seconds, checked here).
-pub fn for_each_row(
-    path: &Path,
-    start: i64,
-    end: i64,
-    max_span: i64,
-    mut each: impl FnMut(i64, &[f64]),
-) -> Result<(), StoreError> {
-    init_librrd();
-    if end - start > max_span {
-        return Err(store_error(path, "the time range is too long"));
-    }
-    if start >= end {
-        return Ok(());
-    }
-    let to_time = |t: i64| UNIX_EPOCH + Duration::from_secs(t.max(0) as u64);
-    let data = rrd::ops::fetch::fetch(
-        path,
-        ConsolidationFn::Avg,
-        to_time(start),
-        to_time(end),
-        Duration::from_secs(1),
     )
     .map_err(|e| store_error(path, librrd_message(e)))?;
     for row in data.rows().iter() {
@@ -430,7 +399,27 @@ pub fn for_each_row(
             each(t, row.as_slice());
         }
     }
-    Ok(())
+    Ok((data.step().as_secs() as i64, data.ds_names().to_vec()))
+}
+
+/// Calls `each(time, values)` for the AVERAGE rows in `(start, end]` at the finest
+/// resolution, without copying them and without reading the header first: for callers that
+/// bound the range themselves (at most `max_span` seconds, checked here).
+pub fn for_each_row(
+    path: &Path,
+    start: i64,
+    end: i64,
+    max_span: i64,
+    each: impl FnMut(i64, &[f64]),
+) -> Result<(), StoreError> {
+    init_librrd();
+    if end - start > max_span {
+        return Err(store_error(path, "the time range is too long"));
+    }
+    if start >= end {
+        return Ok(());
+    }
+    fetch_rows(path, start, end, 1, each).map(|_| ())
 }
 
 /// librrd's `info` as text values (`step`, `ds[loss].max`, `rra[0].rows`, ...).

@@ -38,6 +38,20 @@ fn scan(data: &Path) -> (i32, serde_json::Value, String) {
     (code, json, stderr)
 }
 
+/// Backfills `data` into `rrd` over the window; returns (exit code, stderr).
+fn backfill(data: &Path, rrd: &Path) -> (i32, String) {
+    let mut args = vec![
+        "backfill",
+        "--data",
+        data.to_str().unwrap(),
+        "--rrd",
+        rrd.to_str().unwrap(),
+    ];
+    args.extend(WINDOW);
+    let (code, _, stderr) = run(&args);
+    (code, stderr)
+}
+
 /// The peak memory the summary reports, in MB.
 fn peak_mb(stderr: &str) -> f64 {
     let at = stderr
@@ -153,15 +167,7 @@ fn times_before_1990_are_rejected_and_do_not_fail_their_key() {
     let dir = tempfile::tempdir().unwrap();
     let data = archive_with(dir.path(), b"m.org 1.1.1.1 r.org 2.2.2.2 100 1799 10 0\n");
     let rrd = dir.path().join("rrd");
-    let mut args = vec![
-        "backfill",
-        "--data",
-        data.to_str().unwrap(),
-        "--rrd",
-        rrd.to_str().unwrap(),
-    ];
-    args.extend(WINDOW);
-    let (code, _, stderr) = run(&args);
+    let (code, stderr) = backfill(&data, &rrd);
     assert_eq!(code, 0, "{stderr}");
     assert!(
         stderr.contains("time 1799 is out of bounds (1990-01-01 .. 2100-01-01)"),
@@ -179,15 +185,7 @@ fn an_rtt_of_4294967_295_ms_is_a_value_not_unknown() {
     );
     let data = archive_with(dir.path(), line.as_bytes());
     let rrd = dir.path().join("rrd");
-    let mut args = vec![
-        "backfill",
-        "--data",
-        data.to_str().unwrap(),
-        "--rrd",
-        rrd.to_str().unwrap(),
-    ];
-    args.extend(WINDOW);
-    let (code, _, stderr) = run(&args);
+    let (code, stderr) = backfill(&data, &rrd);
     assert_eq!(code, 0, "{stderr}");
     let (code, csv, stderr) = run(&[
         "export",
