@@ -1,5 +1,7 @@
 //! Finding and reading input files: walk a data root, pick the files whose name dates may
-//! hold lines of the window, and read them (gzip or plain) into memory.
+//! hold lines of the window (and, for the nightly update, that an earlier run has not read in
+//! their current version), and read them line by line, gzip or plain, never holding more
+//! than one line ([`MAX_LINE`]) and one read buffer in memory.
 //!
 //! Never decides what a line means: that is `parse`. A file that cannot be read is an
 //! [`ArchiveError`] naming the path; the caller reports it and goes on with the others.
