@@ -111,6 +111,7 @@ fn run_scan(args: &ScanArgs, quiet: bool) -> Result<Status> {
         repaired: Vec::new(),
         seconds: started.elapsed().as_secs_f64(),
         peak_rss_mb: report::peak_rss_mb(),
+        written_mb: report::written_mb(),
     };
     // The summary is for people; a closed stderr must not turn a good run into a failure.
     let _ = report::print(&mut std::io::stderr().lock(), &summary);
@@ -179,6 +180,7 @@ fn run_write(args: &WriteArgs, how: Run, quiet: bool) -> Result<Status> {
         repaired: run.repaired.iter().map(|k| k.to_string()).collect(),
         seconds: started.elapsed().as_secs_f64(),
         peak_rss_mb: report::peak_rss_mb(),
+        written_mb: report::written_mb(),
     };
     // The summary is for people; a closed stderr must not turn a good run into a failure.
     let _ = report::print(&mut std::io::stderr().lock(), &summary);

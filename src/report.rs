@@ -41,6 +41,9 @@ pub struct RunSummary<'a> {
     pub seconds: f64,
     /// The process's peak resident memory, in MB (Linux).
     pub peak_rss_mb: Option<f64>,
+    /// Bytes the process dirtied for storage, in MB (Linux's `write_bytes`): what a run
+    /// costs the disk, or the network for an NFS tree.
+    pub written_mb: Option<f64>,
 }
 
 /// How many repaired keys or gone files the summary names (the JSON has them all).
@@ -160,10 +163,14 @@ pub fn print(out: &mut impl Write, s: &RunSummary<'_>) -> std::io::Result<()> {
             )?;
         }
     }
-    match s.peak_rss_mb {
-        Some(mb) => writeln!(out, "  total: {:.2} s, peak memory {mb:.0} MB", s.seconds),
-        None => writeln!(out, "  total: {:.2} s", s.seconds),
+    write!(out, "  total: {:.2} s", s.seconds)?;
+    if let Some(mb) = s.peak_rss_mb {
+        write!(out, ", peak memory {mb:.0} MB")?;
     }
+    if let Some(mb) = s.written_mb {
+        write!(out, ", {mb:.1} MB written")?;
+    }
+    writeln!(out)
 }
 
 /// The process's peak resident memory so far (`VmHWM`), in MB; `None` where the OS does not
@@ -173,6 +180,15 @@ pub fn peak_rss_mb() -> Option<f64> {
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
     let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kb / 1000.0)
+}
+
+/// The bytes this process has dirtied for storage so far (`write_bytes` of
+/// `/proc/self/io`), in MB; `None` where the OS does not say.
+pub fn written_mb() -> Option<f64> {
+    let io = std::fs::read_to_string("/proc/self/io").ok()?;
+    let line = io.lines().find(|l| l.starts_with("write_bytes:"))?;
+    let bytes: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(bytes / 1e6)
 }
 
 /// The `path: reason` lines of file errors.
