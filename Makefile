@@ -4,8 +4,9 @@ SHELL := /bin/bash
 
 DEB_PACKAGES := librrd-dev libclang-dev rrdtool pkg-config
 # smokeping: its CGI checks that SmokePing itself draws our files; chromium and its driver
-# run the web app's end-to-end test; lighttpd and rsync the deployment test.
-TEST_PACKAGES := smokeping chromium chromium-driver lighttpd rsync
+# run the web app's end-to-end test; lighttpd and rsync the deployment test; rrdcached the
+# daemon test.
+TEST_PACKAGES := smokeping chromium chromium-driver lighttpd rsync rrdcached
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BIN := target/release/pinger-smokeping
 DEMO := demo-out

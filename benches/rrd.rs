@@ -116,6 +116,7 @@ fn benches(c: &mut Criterion) {
                 layout: layout.clone(),
                 fsync: true,
                 temp_tag: String::new(),
+                daemon: None,
             },
             |target| {
                 let collection = collect(&selection, true);

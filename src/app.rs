@@ -156,6 +156,14 @@ fn run_write(args: &WriteArgs, how: Run, quiet: bool) -> Result<Status> {
         layout: layout(args)?,
         fsync: !args.no_fsync,
         temp_tag: convert::temp_tag(selection.filter.shard),
+        daemon: match args.daemon.as_deref().filter(|a| !a.is_empty()) {
+            Some(address) => Some(
+                crate::store::Daemon::new(address)
+                    .map_err(anyhow::Error::msg)
+                    .context("--daemon")?,
+            ),
+            None => None,
+        },
     };
     let run = tree::write_tree(selection, &target, how, quiet)?;
     if run.leftovers > 0 {

@@ -231,6 +231,7 @@ fn measure_dir(
         layout: layout.clone(),
         fsync,
         temp_tag: String::new(),
+        daemon: None,
     };
     let timed_run = |target: &Target, end: i64, backfill: bool| -> Result<(Stage, Stage)> {
         let t = Instant::now();

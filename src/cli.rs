@@ -171,6 +171,11 @@ pub struct WriteArgs {
     /// Also write the run's figures as JSON to this file (for monitoring).
     #[arg(long, value_name = "FILE")]
     pub summary_json: Option<PathBuf>,
+
+    /// Send appends through rrdcached at this address (unix:/path or host:port); files it
+    /// replaces are flushed and forgotten there first.
+    #[arg(long, value_name = "ADDR", env = "RRDCACHED_ADDRESS")]
+    pub daemon: Option<String>,
 }
 
 /// `summary`.

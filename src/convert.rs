@@ -45,6 +45,10 @@ pub struct Target {
     pub fsync: bool,
     /// Marks this run's temporary files (see [`temp_tag`]).
     pub temp_tag: String,
+    /// Send appends through rrdcached; files are flushed there before they are read and
+    /// flushed and forgotten before they are replaced, so direct and daemon writes never
+    /// mix on one file.
+    pub daemon: Option<store::Daemon>,
 }
 
 /// The tag in a run's temporary file names: empty for a whole-tree run, `.sIofN.` for a
@@ -162,6 +166,10 @@ fn write_series(series: &Series, target: &Target, mode: Mode) -> Result<(Action,
     if partial && !exists {
         return Ok((Action::Deferred, 0));
     }
+    if let (Some(daemon), true) = (&target.daemon, exists) {
+        // What the daemon holds goes to the file first: it is read, or replaced, next.
+        daemon.flush(&path)?;
+    }
     if mode == Mode::Backfill || !exists {
         let written = build(series, &path, target)?;
         let action = if exists {
@@ -182,6 +190,12 @@ fn write_series(series: &Series, target: &Target, mode: Mode) -> Result<(Action,
     if from == series.len() {
         return Ok((Action::Unchanged, 0));
     }
+    if let Some(daemon) = &target.daemon {
+        let mut batch = UpdateBatch::new();
+        let written = format_updates(series, from, last, target.layout.step, &mut batch);
+        daemon.update(&path, &mut batch)?;
+        return Ok((Action::Appended, written));
+    }
     let written = replace_atomically(&path, target, |temp| {
         std::fs::copy(&path, temp).map_err(|e| io_error(&path, "cannot copy", e))?;
         let mut batch = UpdateBatch::new();
@@ -194,6 +208,9 @@ fn write_series(series: &Series, target: &Target, mode: Mode) -> Result<(Action,
 
 /// Builds the whole file from the series, starting one step before the first sample.
 fn build(series: &Series, path: &Path, target: &Target) -> Result<u64, StoreError> {
+    if let (Some(daemon), true) = (&target.daemon, path.exists()) {
+        daemon.flush_and_forget(path)?;
+    }
     let step = i64::from(target.layout.step);
     let start = series.slots[0] - step;
     replace_atomically(path, target, |temp| {

@@ -266,6 +266,135 @@ pub fn update(path: &Path, batch: &mut UpdateBatch) -> Result<(), StoreError> {
     Ok(())
 }
 
+// librrd's client for rrdcached (`rrd_client.h`), which the rrd-sys bindings leave out.
+// The "simple interface" keeps one connection per process behind librrd's own mutex.
+extern "C" {
+    fn rrdc_connect(addr: *const c_char) -> std::ffi::c_int;
+    fn rrdc_update(
+        filename: *const c_char,
+        values_num: std::ffi::c_int,
+        values: *const *const c_char,
+    ) -> std::ffi::c_int;
+    fn rrdc_flush(filename: *const c_char) -> std::ffi::c_int;
+    fn rrdc_forget(filename: *const c_char) -> std::ffi::c_int;
+}
+
+/// rrdcached, the daemon that large RRD sites write through: it collects updates in memory
+/// and writes each file in large, rare batches. One connection per process.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Daemon {
+    address: CString,
+}
+
+/// Serialises connecting (librrd keeps one connection per process).
+static DAEMON_LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+impl Daemon {
+    /// The daemon at `address` (`unix:/path/to/socket`, `/path/to/socket` or `host:port`).
+    pub fn new(address: &str) -> Result<Daemon, String> {
+        CString::new(address)
+            .map(|address| Daemon { address })
+            .map_err(|_| "the daemon address contains a NUL byte".into())
+    }
+
+    /// (Re)connects if needed; librrd reuses a live connection to the same address.
+    fn connect(&self, path: &Path) -> Result<(), StoreError> {
+        init_librrd();
+        let _guard = DAEMON_LOCK.lock().unwrap_or_else(|p| p.into_inner());
+        // SAFETY: a NUL-terminated string that outlives the call.
+        let rc = unsafe { rrdc_connect(self.address.as_ptr()) };
+        if rc != 0 {
+            return Err(store_error(
+                path,
+                format!(
+                    "cannot reach rrdcached at {}: {}",
+                    self.address.to_string_lossy(),
+                    take_error()
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Sends every update of `batch` for `path`, in order, in requests that fit librrd's
+    /// client buffer (4 KiB a request; a larger one fails with ENOBUFS).
+    pub fn update(&self, path: &Path, batch: &mut UpdateBatch) -> Result<(), StoreError> {
+        if batch.is_empty() {
+            return Ok(());
+        }
+        self.connect(path)?;
+        let file = c_path(&absolute(path))?;
+        batch.text.push(0);
+        let base = batch.text.as_ptr();
+        let room = 3500usize.saturating_sub(file.as_bytes().len());
+        let mut result = Ok(());
+        let mut first = 0;
+        while first < batch.starts.len() && result.is_ok() {
+            // As many updates as fit (at least one).
+            let mut last = first + 1;
+            let mut size = batch.get(first).len() + 1;
+            while last < batch.starts.len() && size + batch.get(last).len() < room {
+                size += batch.get(last).len() + 1;
+                last += 1;
+            }
+            let argv: Vec<*const c_char> = batch.starts[first..last]
+                .iter()
+                // SAFETY: every start is an index into `text`, untouched until the call ends.
+                .map(|&s| unsafe { base.add(s) }.cast::<c_char>())
+                .collect();
+            // SAFETY: `file` and every argv entry are NUL-terminated strings that outlive
+            // the call; librrd only reads them.
+            let rc = unsafe { rrdc_update(file.as_ptr(), argv.len() as i32, argv.as_ptr()) };
+            if rc != 0 {
+                let os = std::io::Error::from_raw_os_error(rc.abs());
+                let message = take_error();
+                result = Err(store_error(path, format!("rrdcached: {message} ({os})")));
+            }
+            first = last;
+        }
+        batch.text.pop();
+        result
+    }
+
+    /// Makes the daemon write what it holds for `path`, so the file on disk is current.
+    pub fn flush(&self, path: &Path) -> Result<(), StoreError> {
+        self.call(path, "flush", rrdc_flush)
+    }
+
+    /// Makes the daemon drop what it knows of `path` (after flushing it), before the file is
+    /// replaced: a daemon that kept the old file's state would reject, or misplace, the
+    /// next updates.
+    pub fn flush_and_forget(&self, path: &Path) -> Result<(), StoreError> {
+        self.flush(path)?;
+        self.call(path, "forget", rrdc_forget)
+    }
+
+    fn call(
+        &self,
+        path: &Path,
+        what: &str,
+        f: unsafe extern "C" fn(*const c_char) -> std::ffi::c_int,
+    ) -> Result<(), StoreError> {
+        self.connect(path)?;
+        let file = c_path(&absolute(path))?;
+        // SAFETY: a NUL-terminated string that outlives the call.
+        let rc = unsafe { f(file.as_ptr()) };
+        if rc != 0 {
+            let message = take_error();
+            // A file the daemon never saw has nothing to flush or forget.
+            if !message.contains("No such file") && !message.contains("not found") {
+                return Err(store_error(path, format!("rrdcached {what}: {message}")));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// An absolute path, as rrdcached wants (it may run in another directory).
+fn absolute(path: &Path) -> PathBuf {
+    std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf())
+}
+
 /// The time of the file's last update.
 pub fn last_update(path: &Path) -> Result<i64, StoreError> {
     init_librrd();

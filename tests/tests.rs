@@ -2,6 +2,7 @@
 
 mod convert;
 mod cron;
+mod daemon;
 mod deploy;
 mod export;
 mod faults;
