@@ -166,6 +166,12 @@ fn run_write(args: &WriteArgs, how: Run, quiet: bool) -> Result<Status> {
         },
     };
     let run = tree::write_tree(selection, &target, how, quiet)?;
+    if run.restored > 0 {
+        crate::say!(
+            "{command}: put back {} files as they were before an interrupted append",
+            run.restored
+        );
+    }
     if run.leftovers > 0 {
         crate::say!(
             "{command}: removed {} temporary files left by an interrupted run",

@@ -9,6 +9,7 @@
 use crate::atomic;
 use crate::claims::Refused;
 use crate::collect::{Collection, Series};
+use crate::journal;
 use crate::key::Key;
 use crate::parse::Micros;
 use crate::sample::UNKNOWN;
@@ -196,6 +197,10 @@ fn write_series(series: &Series, target: &Target, mode: Mode) -> Result<(Action,
         daemon.update(&path, &mut batch)?;
         return Ok((Action::Appended, written));
     }
+    if let Some(written) = append_in_place(series, from, last, &path, target)? {
+        return Ok((Action::Appended, written));
+    }
+    // A file the journal cannot describe: append to a copy renamed into place.
     let written = replace_atomically(&path, target, |temp| {
         std::fs::copy(&path, temp).map_err(|e| io_error(&path, "cannot copy", e))?;
         let mut batch = UpdateBatch::new();
@@ -204,6 +209,55 @@ fn write_series(series: &Series, target: &Target, mode: Mode) -> Result<(Action,
         Ok(written)
     })?;
     Ok((Action::Appended, written))
+}
+
+/// Appends samples `from..` in place under an undo journal (see [`journal`]); `None` when the
+/// file is not one the journal can describe.
+fn append_in_place(
+    series: &Series,
+    from: usize,
+    last: i64,
+    path: &Path,
+    target: &Target,
+) -> Result<Option<u64>, StoreError> {
+    let io = |what| move |e| io_error(path, what, e);
+    let file = std::fs::File::open(path).map_err(io("cannot open"))?;
+    let until = series.slots[series.len() - 1];
+    let Some(ranges) = journal::ranges(&file, until).map_err(io("cannot read the header"))? else {
+        return Ok(None);
+    };
+    let mut batch = UpdateBatch::new();
+    let written = format_updates(series, from, last, target.layout.step, &mut batch);
+    crate::faults::point("before-journal");
+    let saved = journal::save(path, &target.temp_tag, &ranges, target.fsync)
+        .map_err(io("cannot write the journal"))?;
+    crate::faults::point("after-journal");
+    let mut result = if crate::faults::armed("mid-update") && batch.len() >= 2 {
+        let mut rest = batch.split_off(batch.len() / 2);
+        store::update(path, &mut batch).and_then(|()| {
+            crate::faults::point("mid-update");
+            store::update(path, &mut rest)
+        })
+    } else {
+        store::update(path, &mut batch)
+    };
+    if result.is_ok() {
+        crate::faults::point("before-cleanup");
+        if target.fsync {
+            result = file.sync_all().map_err(io("cannot sync"));
+        }
+    }
+    match result {
+        Ok(()) => {
+            std::fs::remove_file(&saved).map_err(io("cannot remove the journal"))?;
+            Ok(Some(written))
+        }
+        Err(e) => {
+            // Leave the file as it was before this append.
+            journal::restore(&saved)?;
+            Err(e)
+        }
+    }
 }
 
 /// Builds the whole file from the series, starting one step before the first sample.

@@ -196,6 +196,21 @@ pub struct UpdateBatch {
 }
 
 impl UpdateBatch {
+    /// The updates from `at` on, moved into a batch of their own.
+    pub fn split_off(&mut self, at: usize) -> UpdateBatch {
+        let mut rest = UpdateBatch::new();
+        for i in at..self.len() {
+            rest.begin();
+            rest.push(self.get(i).as_bytes());
+        }
+        if at < self.len() {
+            let end = self.starts[at].saturating_sub(1);
+            self.text.truncate(end);
+            self.starts.truncate(at);
+        }
+        rest
+    }
+
     /// An empty batch.
     pub fn new() -> Self {
         Self::default()

@@ -35,6 +35,8 @@ pub enum Run {
 pub struct TreeRun {
     /// Temporary files of an interrupted run that were removed.
     pub leftovers: usize,
+    /// Files put back as they were before an interrupted in-place append.
+    pub restored: usize,
     /// The (possibly incremental) read.
     pub read: ReadStats,
     /// The whole-window read for keys that needed one, if any.
@@ -68,6 +70,10 @@ pub fn write_tree(
     let rrd = &target.rrd_dir;
     let shard = selection.filter.shard;
     let _lock = lock::acquire_for(rrd, shard)?;
+    // An append killed half-way: put the file back as it was before it (the append is made
+    // again below), then drop what a killed run left half-written.
+    let restored = crate::journal::recover(rrd, &target.temp_tag)
+        .with_context(|| format!("{}: cannot recover an interrupted append", rrd.display()))?;
     let leftovers = atomic::remove_leftovers(rrd, &target.temp_tag);
 
     // The nightly fast path: read only what the last run did not read; keys that then need
@@ -191,6 +197,7 @@ pub fn write_tree(
         .with_context(|| format!("{}: cannot write the run state", rrd.display()))?;
     Ok(TreeRun {
         leftovers,
+        restored,
         read,
         rebuild_read,
         errors,
