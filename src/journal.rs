@@ -157,9 +157,12 @@ pub fn save(
     Ok(journal)
 }
 
-/// What a journal holds: the file's name and the saved ranges; `None` if it is incomplete or
-/// damaged (the file it names was not touched yet).
-fn read(journal: &Path) -> std::io::Result<Option<(String, Vec<(u64, Vec<u8>)>)>> {
+/// A journal's contents: the file's name, and each saved range's offset and bytes.
+type Saved = (String, Vec<(u64, Vec<u8>)>);
+
+/// What a journal holds; `None` if it is incomplete or damaged (the file it names was not
+/// touched yet).
+fn read(journal: &Path) -> std::io::Result<Option<Saved>> {
     let mut text = Vec::new();
     File::open(journal)?.read_to_end(&mut text)?;
     let Some(body_len) = text.len().checked_sub(8) else {
@@ -176,7 +179,7 @@ fn read(journal: &Path) -> std::io::Result<Option<(String, Vec<(u64, Vec<u8>)>)>
         Some(piece)
     };
     let number = |b: Option<&[u8]>| b.map(|b| u64::from_le_bytes(b.try_into().expect("8 bytes")));
-    let mut parse = || -> Option<(String, Vec<(u64, Vec<u8>)>)> {
+    let mut parse = || -> Option<Saved> {
         let name_len = number(next(8))? as usize;
         let name = String::from_utf8(next(name_len)?.to_vec()).ok()?;
         let count = number(next(8))?;
