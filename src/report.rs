@@ -128,41 +128,23 @@ pub fn print(out: &mut impl Write, s: &RunSummary<'_>) -> std::io::Result<()> {
     for e in &s.key_errors {
         writeln!(out, "  key error: {e}")?;
     }
-    if !s.repaired.is_empty() {
-        writeln!(
-            out,
-            "  repaired: {} keys (rebuilt from the archive)",
+    list(
+        out,
+        &s.repaired,
+        &format!(
+            "repaired: {} keys (rebuilt from the archive)",
             s.repaired.len()
-        )?;
-        for key in s.repaired.iter().take(LISTED) {
-            writeln!(out, "    {key}")?;
-        }
-        if s.repaired.len() > LISTED {
-            writeln!(
-                out,
-                "    ... and {} more (all in --summary-json)",
-                s.repaired.len() - LISTED
-            )?;
-        }
-    }
-    if !s.gone.is_empty() {
-        writeln!(
-            out,
-            "  warning: {} archive files read by the last run are gone; their samples stay in \
+        ),
+    )?;
+    list(
+        out,
+        &s.gone,
+        &format!(
+            "warning: {} archive files read by the last run are gone; their samples stay in \
              the RRDs (a backfill drops them)",
             s.gone.len()
-        )?;
-        for path in s.gone.iter().take(LISTED) {
-            writeln!(out, "    {path}")?;
-        }
-        if s.gone.len() > LISTED {
-            writeln!(
-                out,
-                "    ... and {} more (all in --summary-json)",
-                s.gone.len() - LISTED
-            )?;
-        }
-    }
+        ),
+    )?;
     write!(out, "  total: {:.2} s", s.seconds)?;
     if let Some(mb) = s.peak_rss_mb {
         write!(out, ", peak memory {mb:.0} MB")?;
@@ -171,6 +153,25 @@ pub fn print(out: &mut impl Write, s: &RunSummary<'_>) -> std::io::Result<()> {
         write!(out, ", {mb:.1} MB written")?;
     }
     writeln!(out)
+}
+
+/// A heading and the first [`LISTED`] items, if there are any.
+fn list(out: &mut impl Write, items: &[String], heading: &str) -> std::io::Result<()> {
+    if items.is_empty() {
+        return Ok(());
+    }
+    writeln!(out, "  {heading}")?;
+    for item in items.iter().take(LISTED) {
+        writeln!(out, "    {item}")?;
+    }
+    if items.len() > LISTED {
+        writeln!(
+            out,
+            "    ... and {} more (all in --summary-json)",
+            items.len() - LISTED
+        )?;
+    }
+    Ok(())
 }
 
 /// The process's peak resident memory so far (`VmHWM`), in MB; `None` where the OS does not

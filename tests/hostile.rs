@@ -52,6 +52,20 @@ fn backfill(data: &Path, rrd: &Path) -> (i32, String) {
     (code, stderr)
 }
 
+/// Backfills the fixture archive into `rrd`; returns (exit code, stderr).
+fn backfill_fixtures(rrd: &Path) -> (i32, String) {
+    let mut args = vec![
+        "backfill",
+        "--data",
+        "fixtures/archive",
+        "--rrd",
+        rrd.to_str().unwrap(),
+    ];
+    args.extend(ARCHIVE_WINDOW);
+    let (code, _, stderr) = run(&args);
+    (code, stderr)
+}
+
 /// The peak memory the summary reports, in MB.
 fn peak_mb(stderr: &str) -> f64 {
     let at = stderr
@@ -330,15 +344,7 @@ fn temporary_files_of_every_kind_left_by_a_killed_run_are_removed() {
     ] {
         std::fs::write(rrd.join(name), b"half").unwrap();
     }
-    let mut args = vec![
-        "backfill",
-        "--data",
-        "fixtures/archive",
-        "--rrd",
-        rrd.to_str().unwrap(),
-    ];
-    args.extend(ARCHIVE_WINDOW);
-    let (code, _, stderr) = run(&args);
+    let (code, stderr) = backfill_fixtures(&rrd);
     assert_eq!(code, 0, "{stderr}");
     assert!(stderr.contains("removed 3 temporary files"), "{stderr}");
     let left: Vec<_> = walkdir::WalkDir::new(&rrd)
@@ -356,15 +362,7 @@ fn a_symlink_planted_at_a_lock_writes_nothing_outside_the_tree() {
     std::fs::create_dir_all(&rrd).unwrap();
     let outside = dir.path().join("outside-target");
     std::os::unix::fs::symlink(&outside, rrd.join(".pinger-smokeping.srcdest.lock")).unwrap();
-    let mut args = vec![
-        "backfill",
-        "--data",
-        "fixtures/archive",
-        "--rrd",
-        rrd.to_str().unwrap(),
-    ];
-    args.extend(ARCHIVE_WINDOW);
-    let (code, _, stderr) = run(&args);
+    let (code, stderr) = backfill_fixtures(&rrd);
     assert_eq!(code, 2, "{stderr}");
     assert!(stderr.contains("symbolic link"), "{stderr}");
     assert!(!outside.exists(), "created a file outside the tree");
