@@ -46,6 +46,8 @@ pub struct Stage {
     pub files: usize,
     /// Samples written or fetched.
     pub samples: u64,
+    /// Bytes the stage dirtied for storage (Linux's `write_bytes`), for whole runs.
+    pub dirtied: Option<u64>,
 }
 
 impl Stage {
@@ -192,6 +194,7 @@ fn measure_dir(
         seconds: t.elapsed().as_secs_f64(),
         files: n,
         samples: 0,
+        dirtied: None,
     };
 
     // librrd's floor: strings formatted before the clock starts, then create + one update.
@@ -222,6 +225,7 @@ fn measure_dir(
         seconds: t.elapsed().as_secs_f64(),
         files: n,
         samples: full.stats.samples,
+        dirtied: None,
     };
     drop(batches);
 
@@ -234,6 +238,7 @@ fn measure_dir(
         daemon: None,
     };
     let timed_run = |target: &Target, end: i64, backfill: bool| -> Result<(Stage, Stage)> {
+        let written = crate::report::written_mb();
         let t = Instant::now();
         let how = if backfill {
             tree::Run::Backfill
@@ -249,16 +254,21 @@ fn measure_dir(
             target.rrd_dir.display()
         );
         let samples = run.write.samples_written;
+        let dirtied = crate::report::written_mb()
+            .zip(written)
+            .map(|(after, before)| ((after - before) * 1e6) as u64);
         Ok((
             Stage {
                 seconds,
                 files: n,
                 samples,
+                dirtied,
             },
             Stage {
                 seconds: run.write.seconds,
                 files: n,
                 samples,
+                dirtied: None,
             },
         ))
     };
@@ -299,6 +309,7 @@ fn measure_dir(
         seconds: t.elapsed().as_secs_f64(),
         files: n,
         samples: fetched,
+        dirtied: None,
     };
 
     let (rrdtool_per_key, rrdtool_per_sample) = if which_rrdtool() {
@@ -376,6 +387,7 @@ fn rrdtool_per_key(work: &Path, full: &Collection, layout: &Layout, keys: usize)
         seconds: t.elapsed().as_secs_f64(),
         files: keys,
         samples,
+        dirtied: None,
     })
 }
 
@@ -411,6 +423,7 @@ fn rrdtool_per_sample(
         seconds: t.elapsed().as_secs_f64(),
         files: 1,
         samples: count as u64,
+        dirtied: None,
     })
 }
 
@@ -487,6 +500,16 @@ pub fn print_table(out: &mut impl std::io::Write, r: &BenchReport) -> std::io::R
         format!("{:.2} s", d.backfill.seconds - d.backfill_no_fsync.seconds)
     })?;
     row(out, "nightly update, one new day", &|d| rate(&d.update))?;
+    let dirtied = |s: &Stage| {
+        s.dirtied
+            .map_or("-".into(), |b| format!("{:.1} MB", b as f64 / 1e6))
+    };
+    row(out, "  bytes dirtied by the update", &|d| {
+        dirtied(&d.update)
+    })?;
+    row(out, "bytes dirtied by a backfill", &|d| {
+        dirtied(&d.backfill)
+    })?;
     row(out, "fetch every file", &|d| stage(&d.fetch))?;
     row(out, "bytes written by backfill", &|d| {
         format!("{:.1} MB", d.bytes_written as f64 / 1e6)
