@@ -271,6 +271,9 @@ pub fn open(path: &Path) -> Result<Box<dyn BufRead + Send>, ArchiveError> {
         path: path.to_path_buf(),
         source,
     })?;
+    crate::iocount::open();
+    // Read whole, as stored: what crosses the wire from a file server.
+    crate::iocount::read(file.metadata().map_or(0, |m| m.len()));
     Ok(if is_gzip(path) {
         Box::new(BufReader::with_capacity(
             BUFFER,

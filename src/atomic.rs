@@ -104,6 +104,7 @@ pub fn replace<T, E: From<WriteError>>(
         & 0o7777;
     let value = fill(&mut file, &temp)?;
     drop(file);
+    crate::iocount::open();
     crate::faults::point("after-temp");
 
     // librrd may have replaced the file at `temp`: work on what is there now.
@@ -130,12 +131,16 @@ pub fn replace<T, E: From<WriteError>>(
     }
     if options.fsync {
         written.sync_all().map_err(io("cannot sync"))?;
+        crate::iocount::fsync();
     }
+    crate::iocount::written(written.metadata().map_or(0, |m| m.len()));
     drop(written);
     crate::faults::point("before-rename");
     temp.persist(path)
         .map_err(|e| WriteError::new(path, "cannot rename into place", e.error))?;
+    crate::iocount::rename();
     if options.fsync {
+        crate::iocount::fsync();
         // The rename itself is only durable once the directory is.
         File::open(dir)
             .and_then(|d| d.sync_all())

@@ -37,6 +37,9 @@ pub struct BenchPlan {
     pub cli_keys: usize,
 }
 
+/// The bandwidth the NFS model assumes: 1 Gbit/s, about 110 MB/s of payload.
+pub const NFS_BANDWIDTH: f64 = 110e6;
+
 /// One stage's figures.
 #[derive(Debug, Clone, Serialize)]
 pub struct Stage {
@@ -48,6 +51,8 @@ pub struct Stage {
     pub samples: u64,
     /// Bytes the stage dirtied for storage (Linux's `write_bytes`), for whole runs.
     pub dirtied: Option<u64>,
+    /// The file operations NFS time depends on, for whole runs.
+    pub io: Option<crate::iocount::Counts>,
 }
 
 impl Stage {
@@ -195,6 +200,7 @@ fn measure_dir(
         files: n,
         samples: 0,
         dirtied: None,
+        io: None,
     };
 
     // librrd's floor: strings formatted before the clock starts, then create + one update.
@@ -226,6 +232,7 @@ fn measure_dir(
         files: n,
         samples: full.stats.samples,
         dirtied: None,
+        io: None,
     };
     drop(batches);
 
@@ -239,6 +246,7 @@ fn measure_dir(
     };
     let timed_run = |target: &Target, end: i64, backfill: bool| -> Result<(Stage, Stage)> {
         let written = crate::report::written_mb();
+        let counts = crate::iocount::Counts::now();
         let t = Instant::now();
         let how = if backfill {
             tree::Run::Backfill
@@ -263,12 +271,14 @@ fn measure_dir(
                 files: n,
                 samples,
                 dirtied,
+                io: Some(crate::iocount::Counts::now().since(&counts)),
             },
             Stage {
                 seconds: run.write.seconds,
                 files: n,
                 samples,
                 dirtied: None,
+                io: None,
             },
         ))
     };
@@ -310,6 +320,7 @@ fn measure_dir(
         files: n,
         samples: fetched,
         dirtied: None,
+        io: None,
     };
 
     let (rrdtool_per_key, rrdtool_per_sample) = if which_rrdtool() {
@@ -388,6 +399,7 @@ fn rrdtool_per_key(work: &Path, full: &Collection, layout: &Layout, keys: usize)
         files: keys,
         samples,
         dirtied: None,
+        io: None,
     })
 }
 
@@ -424,6 +436,7 @@ fn rrdtool_per_sample(
         files: 1,
         samples: count as u64,
         dirtied: None,
+        io: None,
     })
 }
 
@@ -510,6 +523,41 @@ pub fn print_table(out: &mut impl std::io::Write, r: &BenchReport) -> std::io::R
     row(out, "bytes dirtied by a backfill", &|d| {
         dirtied(&d.backfill)
     })?;
+    // What NFS time depends on, and a model of it (see the README, Performance).
+    let ops = |s: &Stage| {
+        s.io.map_or("-".into(), |c| {
+            format!(
+                "{} opens {} fsyncs {} renames {} rm",
+                c.opens, c.fsyncs, c.renames, c.removes
+            )
+        })
+    };
+    let bytes = |s: &Stage| {
+        s.io.map_or("-".into(), |c| {
+            format!(
+                "{:.1} MB read, {:.1} MB written",
+                c.bytes_read as f64 / 1e6,
+                c.bytes_written as f64 / 1e6
+            )
+        })
+    };
+    let model = |s: &Stage| {
+        s.io.map_or("-".into(), |c| {
+            format!(
+                "{:.1} s / {:.1} s",
+                c.nfs_seconds(0.0002, NFS_BANDWIDTH),
+                c.nfs_seconds(0.002, NFS_BANDWIDTH)
+            )
+        })
+    };
+    row(out, "backfill: file operations", &|d| ops(&d.backfill))?;
+    row(out, "backfill: bytes", &|d| bytes(&d.backfill))?;
+    row(out, "  NFS model, 0.2 ms / 2 ms RTT", &|d| {
+        model(&d.backfill)
+    })?;
+    row(out, "nightly update: file operations", &|d| ops(&d.update))?;
+    row(out, "nightly update: bytes", &|d| bytes(&d.update))?;
+    row(out, "  NFS model, 0.2 ms / 2 ms RTT", &|d| model(&d.update))?;
     row(out, "fetch every file", &|d| stage(&d.fetch))?;
     row(out, "bytes written by backfill", &|d| {
         format!("{:.1} MB", d.bytes_written as f64 / 1e6)

@@ -241,15 +241,20 @@ fn append_in_place(
     } else {
         store::update(path, &mut batch)
     };
+    crate::iocount::open();
+    // The rows and header librrd rewrites: at most what the journal saved.
+    crate::iocount::written(ranges.iter().map(|r| r.1).sum());
     if result.is_ok() {
         crate::faults::point("before-cleanup");
         if target.fsync {
             result = file.sync_all().map_err(io("cannot sync"));
+            crate::iocount::fsync();
         }
     }
     match result {
         Ok(()) => {
             std::fs::remove_file(&saved).map_err(io("cannot remove the journal"))?;
+            crate::iocount::remove();
             Ok(Some(written))
         }
         Err(e) => {

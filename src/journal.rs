@@ -148,11 +148,15 @@ pub fn save(
         .create_new(true)
         .open(&journal)?;
     out.write_all(&text)?;
+    crate::iocount::open();
+    crate::iocount::written(text.len() as u64);
     if fsync {
         out.sync_all()?;
         if let Some(dir) = path.parent() {
             File::open(dir)?.sync_all()?;
         }
+        crate::iocount::fsync();
+        crate::iocount::fsync();
     }
     Ok(journal)
 }

@@ -23,6 +23,7 @@ pub mod export;
 pub mod faults;
 pub mod generate;
 pub mod graph;
+pub mod iocount;
 pub mod journal;
 pub mod key;
 pub mod lock;
