@@ -37,6 +37,19 @@ pub struct BenchPlan {
     pub cli_keys: usize,
 }
 
+/// Decompresses (or just reads) every file of the selection on all cores, without parsing;
+/// returns the seconds.
+fn decompress_all(data: &Path, selection: &Selection) -> f64 {
+    let listing = crate::archive::list_files(data, &selection.window, None);
+    let started = Instant::now();
+    listing.files.par_iter().for_each(|path| {
+        if let Ok(mut reader) = crate::archive::open(path) {
+            let _ = std::io::copy(&mut reader, &mut std::io::sink());
+        }
+    });
+    started.elapsed().as_secs_f64()
+}
+
 /// The bandwidth the NFS model assumes: 1 Gbit/s, about 110 MB/s of payload.
 pub const NFS_BANDWIDTH: f64 = 110e6;
 
@@ -104,6 +117,9 @@ pub struct BenchReport {
     pub read_seconds: f64,
     /// Archive bytes after decompression.
     pub read_bytes: u64,
+    /// Decompressing every archive file with zlib alone (no parsing), on all cores, seconds:
+    /// the reading half of the backfill's floor.
+    pub decompress_seconds: f64,
     /// One result per directory.
     pub dirs: Vec<DirResult>,
 }
@@ -135,6 +151,7 @@ pub fn run(plan: &BenchPlan) -> Result<BenchReport> {
         }
     };
     let layout = Layout::pinger_default();
+    let decompress_seconds = decompress_all(&data, &selection(&data, plan, &layout, plan.end));
     let started = Instant::now();
     let full = collect::collect(&selection(&data, plan, &layout, plan.end), true);
     let read_seconds = started.elapsed().as_secs_f64();
@@ -171,6 +188,7 @@ pub fn run(plan: &BenchPlan) -> Result<BenchReport> {
         threads: rayon::current_num_threads(),
         read_seconds,
         read_bytes: full.stats.bytes_read,
+        decompress_seconds,
         dirs,
     })
 }
@@ -472,12 +490,14 @@ fn rrdtool_create(path: &Path, start: i64, layout: &Layout) -> Result<()> {
 pub fn print_table(out: &mut impl std::io::Write, r: &BenchReport) -> std::io::Result<()> {
     writeln!(
         out,
-        "{} keys, {} samples, {} threads; reading + sampling the archive: {:.2} s ({:.0} MB/s)",
+        "{} keys, {} samples, {} threads; reading + sampling the archive: {:.2} s ({:.0} MB/s); \
+         decompressing alone: {:.2} s",
         r.keys,
         r.samples,
         r.threads,
         r.read_seconds,
-        r.read_bytes as f64 / 1e6 / r.read_seconds.max(1e-9)
+        r.read_bytes as f64 / 1e6 / r.read_seconds.max(1e-9),
+        r.decompress_seconds
     )?;
     write!(out, "{:<34}", "")?;
     for d in &r.dirs {
@@ -500,6 +520,15 @@ pub fn print_table(out: &mut impl std::io::Write, r: &BenchReport) -> std::io::R
     row(out, "librrd floor (create + 1 update)", &|d| rate(&d.floor))?;
     row(out, "backfill, end to end", &|d| rate(&d.backfill))?;
     row(out, "  of which writing", &|d| rate(&d.backfill_write))?;
+    row(out, "floor: zlib + librrd alone", &|d| {
+        format!("{:.2} s", r.decompress_seconds + d.floor.seconds)
+    })?;
+    row(out, "  backfill / that floor", &|d| {
+        format!(
+            "{:.2}x",
+            d.backfill.seconds / (r.decompress_seconds + d.floor.seconds).max(1e-9)
+        )
+    })?;
     row(out, "  writing / librrd floor", &|d| {
         format!(
             "{:.2}x",
