@@ -10,7 +10,7 @@ use crate::export;
 use crate::graph::{self, Format};
 use crate::key::Key;
 use crate::summary::{self, Figures};
-use crate::views::{self, Column, Metric, Worst};
+use crate::views::{self, escape, Column, Metric, Worst};
 use crate::window::{format_time, parse_period, parse_time};
 use anyhow::{Context, Result};
 use axum::extract::{Path as UrlPath, Query, State};
@@ -208,13 +208,6 @@ pub fn serve(rrd: PathBuf, listen: SocketAddr) -> Result<()> {
             .await
             .context("web server failed")
     })
-}
-
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }
 
 fn page(title: &str, body: &str) -> Html<String> {
