@@ -303,7 +303,8 @@ fn misses_late_data(
     if from >= to {
         return Ok(false);
     }
-    let fetched = store::fetch(path, series.slots[from] - step, last, layout.step)?;
+    // Bounded by the finest archive's reach before the last update: no header read needed.
+    let fetched = store::fetch_in(path, series.slots[from] - step, last, layout.step)?;
     if fetched.step != step || fetched.names.len() != 3 + layout.pings as usize {
         return Err(StoreError {
             path: path.to_path_buf(),

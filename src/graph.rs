@@ -130,7 +130,7 @@ pub fn render(req: &Request<'_>) -> Result<Vec<u8>, StoreError> {
     }
     let req = &Request { start, end, ..*req };
     // SmokePing scales to 1.2 x the highest median shown.
-    let fetched = store::fetch(req.file, req.start, req.end, 1)?;
+    let fetched = store::fetch_in(req.file, req.start, req.end, 1)?;
     let highest = fetched
         .rows
         .iter()
