@@ -78,18 +78,6 @@ impl Tally {
     }
 }
 
-/// The figures of `rows` (time, then uptime, loss, median, pings) in `(start, end]`.
-pub fn compute(key: &Key, rows: &[(i64, Vec<f64>)], start: i64, end: i64) -> Figures {
-    let pings = f64::from(key.pings.max(1));
-    let mut tally = Tally::default();
-    for (t, v) in rows {
-        if *t > start && *t <= end {
-            tally.add(v, pings);
-        }
-    }
-    tally.figures(key, start, end)
-}
-
 /// One key's figures over `period` seconds ending at `end` (or at the file's last update).
 pub fn figures(
     rrd_dir: &Path,
@@ -199,6 +187,17 @@ mod tests {
         }
     }
 
+    /// The figures of `rows` in `(start, end]`, tallied as `figures` tallies librrd's rows.
+    fn figures_of(rows: &[(i64, Vec<f64>)], start: i64, end: i64) -> Figures {
+        let mut tally = Tally::default();
+        for (t, v) in rows {
+            if *t > start && *t <= end {
+                tally.add(v, 10.0);
+            }
+        }
+        tally.figures(&key(), start, end)
+    }
+
     #[test]
     fn loss_is_a_mean_over_known_rows_and_the_median_is_the_upper_one() {
         let nan = f64::NAN;
@@ -210,15 +209,15 @@ mod tests {
             (9000, vec![nan, 1.0, 0.020]),
             (10800, vec![nan, 2.0, 0.040]),
         ];
-        let f = compute(&key(), &rows, 1800, 10800);
+        let f = figures_of(&rows, 1800, 10800);
         // Rows after 1800: losses 5, 10, 1, 2 of 10 -> 45 %; medians 20, 30, 40 ms -> 30.
         assert_eq!(f.samples, 4);
         assert!((f.loss_pct.unwrap() - 45.0).abs() < 1e-9);
         assert!((f.median_ms.unwrap() - 30.0).abs() < 1e-9);
         // An even count takes the upper of the two middle values.
-        let f = compute(&key(), &rows[..2], 0, 3600);
+        let f = figures_of(&rows[..2], 0, 3600);
         assert!((f.median_ms.unwrap() - 30.0).abs() < 1e-9);
-        let none = compute(&key(), &[], 0, 3600);
+        let none = figures_of(&[], 0, 3600);
         assert_eq!(
             (none.loss_pct, none.median_ms, none.samples),
             (None, None, 0)
