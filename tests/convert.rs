@@ -557,8 +557,9 @@ fn a_key_whose_file_belongs_to_another_from_another_directory_or_run_is_refused(
     let rrd = dir.path().join("rrd");
     let (code, stderr) = update(&data, &rrd, &ARCHIVE_WINDOW);
     assert_eq!(code, 0, "{stderr}");
-    let file = rrd.join("a_b/r_org_100_10.rrd");
-    let before = std::fs::read(&file).unwrap();
+    let (start, end) = (END_2007_02_19 - 4 * 86_400, END_2007_02_19);
+    let before = fetch_all(&rrd, start, end);
+    assert_eq!(before.len(), 1);
 
     std::fs::create_dir_all(data.join("second")).unwrap();
     std::fs::write(
@@ -573,9 +574,9 @@ fn a_key_whose_file_belongs_to_another_from_another_directory_or_run_is_refused(
             stderr.contains("keys a_b_r.org_100_10 and a.b_r.org_100_10 map to the same file"),
             "{command}: {stderr}"
         );
-        // The owner's file is untouched by the newcomer (a backfill rebuilds it from its own
-        // lines, which are the same).
-        assert_eq!(std::fs::read(&file).unwrap().len(), before.len());
+        // The owner's file holds the owner's samples only (a backfill rebuilds it from its own
+        // lines, which are the same): the newcomer's sample of 2007-02-18 is not in it.
+        assert_eq!(fetch_all(&rrd, start, end), before, "{command}");
         let srcdest = std::fs::read_to_string(rrd.join("srcdest.txt")).unwrap();
         assert!(!srcdest.contains("a_b_r.org"), "{srcdest}");
     }
