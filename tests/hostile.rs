@@ -38,8 +38,8 @@ fn scan(data: &Path) -> (i32, serde_json::Value, String) {
     (code, json, stderr)
 }
 
-/// Backfills `data` into `rrd` over the window; returns (exit code, stderr).
-fn backfill(data: &Path, rrd: &Path) -> (i32, String) {
+/// Backfills `data` into `rrd` over `window`; returns (exit code, stderr).
+fn backfill(data: &Path, rrd: &Path, window: [&str; 4]) -> (i32, String) {
     let mut args = vec![
         "backfill",
         "--data",
@@ -47,21 +47,7 @@ fn backfill(data: &Path, rrd: &Path) -> (i32, String) {
         "--rrd",
         rrd.to_str().unwrap(),
     ];
-    args.extend(WINDOW);
-    let (code, _, stderr) = run(&args);
-    (code, stderr)
-}
-
-/// Backfills the fixture archive into `rrd`; returns (exit code, stderr).
-fn backfill_fixtures(rrd: &Path) -> (i32, String) {
-    let mut args = vec![
-        "backfill",
-        "--data",
-        "fixtures/archive",
-        "--rrd",
-        rrd.to_str().unwrap(),
-    ];
-    args.extend(ARCHIVE_WINDOW);
+    args.extend(window);
     let (code, _, stderr) = run(&args);
     (code, stderr)
 }
@@ -181,7 +167,7 @@ fn times_before_1990_are_rejected_and_do_not_fail_their_key() {
     let dir = tempfile::tempdir().unwrap();
     let data = archive_with(dir.path(), b"m.org 1.1.1.1 r.org 2.2.2.2 100 1799 10 0\n");
     let rrd = dir.path().join("rrd");
-    let (code, stderr) = backfill(&data, &rrd);
+    let (code, stderr) = backfill(&data, &rrd, WINDOW);
     assert_eq!(code, 0, "{stderr}");
     assert!(
         stderr.contains("time 1799 is out of bounds (1990-01-01 .. 2100-01-01)"),
@@ -199,7 +185,7 @@ fn an_rtt_of_4294967_295_ms_is_a_value_not_unknown() {
     );
     let data = archive_with(dir.path(), line.as_bytes());
     let rrd = dir.path().join("rrd");
-    let (code, stderr) = backfill(&data, &rrd);
+    let (code, stderr) = backfill(&data, &rrd, WINDOW);
     assert_eq!(code, 0, "{stderr}");
     let (code, csv, stderr) = run(&[
         "export",
@@ -344,7 +330,7 @@ fn temporary_files_of_every_kind_left_by_a_killed_run_are_removed() {
     ] {
         std::fs::write(rrd.join(name), b"half").unwrap();
     }
-    let (code, stderr) = backfill_fixtures(&rrd);
+    let (code, stderr) = backfill(&fixture("archive"), &rrd, ARCHIVE_WINDOW);
     assert_eq!(code, 0, "{stderr}");
     assert!(stderr.contains("removed 3 temporary files"), "{stderr}");
     let left: Vec<_> = walkdir::WalkDir::new(&rrd)
@@ -362,7 +348,7 @@ fn a_symlink_planted_at_a_lock_writes_nothing_outside_the_tree() {
     std::fs::create_dir_all(&rrd).unwrap();
     let outside = dir.path().join("outside-target");
     std::os::unix::fs::symlink(&outside, rrd.join(".pinger-smokeping.srcdest.lock")).unwrap();
-    let (code, stderr) = backfill_fixtures(&rrd);
+    let (code, stderr) = backfill(&fixture("archive"), &rrd, ARCHIVE_WINDOW);
     assert_eq!(code, 2, "{stderr}");
     assert!(stderr.contains("symbolic link"), "{stderr}");
     assert!(!outside.exists(), "created a file outside the tree");
