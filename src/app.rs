@@ -2,17 +2,18 @@
 
 use crate::bench::{self, BenchPlan};
 use crate::cli::{
-    BenchArgs, Cli, Command, ExportArgs, GenerateArgs, GraphArgs, InputArgs, ScanArgs,
-    SmokepingConfigArgs, SummaryArgs, WriteArgs,
+    BenchArgs, Cli, Command, ConfigAction, ExportArgs, GenerateArgs, GraphArgs, InputArgs,
+    ScanArgs, SmokepingConfigArgs, SummaryArgs, WriteArgs,
 };
 use crate::collect::Selection;
+use crate::config::{self, Config, Settings};
 use crate::convert::{self, Target};
 use crate::generate::{self, Plan};
 use crate::graph;
 use crate::key::{Filter, Key};
 use crate::report::{self, RunSummary};
 use crate::scan;
-use crate::store::{Layout, Rra};
+use crate::store::Layout;
 use crate::tree::{self, Run};
 use crate::window::{parse_time, Window};
 use anyhow::{bail, Context, Result};
@@ -31,35 +32,167 @@ pub enum Status {
 
 /// Runs the command line.
 pub fn run(cli: Cli) -> Result<Status> {
-    if let Some(threads) = cli.threads {
+    // These two describe the command line itself and read no settings.
+    match &cli.command {
+        Command::Completions(args) => {
+            let mut text = Vec::new();
+            clap_complete::generate(
+                args.shell,
+                &mut <Cli as clap::CommandFactory>::command(),
+                "pinger-smokeping",
+                &mut text,
+            );
+            std::io::stdout().lock().write_all(&text)?;
+            return Ok(Status::Done);
+        }
+        Command::Man(args) => {
+            write_man_pages(args.out_dir.as_deref())?;
+            return Ok(Status::Done);
+        }
+        _ => {}
+    }
+    let settings = settings(&cli)?;
+    if let Some(threads) = settings.threads() {
         rayon::ThreadPoolBuilder::new()
-            .num_threads(threads.max(1))
+            .num_threads(threads)
             .build_global()
             .context("cannot start the thread pool")?;
     }
+    let s = &settings;
     match cli.command {
-        Command::Scan(args) => run_scan(&args, cli.quiet),
-        Command::Backfill(args) => run_write(&args, Run::Backfill, cli.quiet),
+        Command::Scan(args) => run_scan(s, &args, cli.quiet),
+        Command::Backfill(args) => run_write(s, &args, Run::Backfill, cli.quiet),
         Command::Update(args) => {
             let run = if args.full { Run::Full } else { Run::Update };
-            run_write(&args.write, run, cli.quiet)
+            run_write(s, &args.write, run, cli.quiet)
         }
         Command::Generate(args) => run_generate(&args),
         Command::Bench(args) => run_bench(&args),
-        Command::Graph(args) => run_graph(&args, cli.quiet),
-        Command::Export(args) => run_export(&args),
-        Command::SmokepingConfig(args) => run_smokeping_config(&args),
-        Command::Summary(args) => run_summary(&args),
-        Command::Serve(args) => {
-            known_keys(&args.rrd)?;
-            crate::serve::serve(args.rrd, args.listen)?;
+        Command::Graph(args) => run_graph(s, &args, cli.quiet),
+        Command::Export(args) => run_export(s, &args),
+        Command::SmokepingConfig(args) => run_smokeping_config(s, &args),
+        Command::Summary(args) => run_summary(s, &args),
+        Command::Serve(_) => {
+            let rrd = s.rrd()?.to_path_buf();
+            // A service may start before the first update: the key list fills in when
+            // srcdest.txt appears.
+            if !rrd.is_dir() {
+                bail!("{}: not a directory (rrd)", rrd.display());
+            }
+            if !rrd.join("srcdest.txt").exists() {
+                crate::say!(
+                    "serve: no {}/srcdest.txt yet: no keys until the first backfill or update",
+                    rrd.display()
+                );
+            }
+            crate::serve::serve(rrd, s.listen())?;
             Ok(Status::Done)
         }
+        Command::Config(args) => run_config(s, args.action),
+        Command::Completions(_) | Command::Man(_) => unreachable!("handled above"),
     }
 }
 
-/// The selection described by the input arguments.
-pub fn selection(input: &InputArgs) -> Result<Selection> {
+/// The settings in effect: defaults, the config file, the environment, the flags.
+fn settings(cli: &Cli) -> Result<Settings> {
+    let source = config::Source::choose(
+        cli.config.as_deref(),
+        std::env::var(config::PATH_VARIABLE).ok(),
+    );
+    let (file, found) = source.load()?;
+    let env = Config::from_env(|name| std::env::var(name).ok())?;
+    Settings::new(
+        file,
+        found.then(|| source.path.clone()),
+        env,
+        cli.flag_layer(),
+    )
+}
+
+fn run_config(settings: &Settings, action: ConfigAction) -> Result<Status> {
+    match action {
+        ConfigAction::Show => {
+            std::io::stdout()
+                .lock()
+                .write_all(settings.show()?.as_bytes())?;
+        }
+        ConfigAction::Check => {
+            // Reading the settings already refused a bad file or variable, with its line.
+            match &settings.file {
+                Some(path) => println!("{}: ok", path.display()),
+                None => println!(
+                    "no config file ({} does not exist); the environment is ok",
+                    config::DEFAULT_PATH
+                ),
+            }
+            for warning in config::warnings(settings) {
+                crate::say!("warning: {warning}");
+            }
+        }
+    }
+    Ok(Status::Done)
+}
+
+/// The man pages: the main one on stdout, or all of them (one per subcommand too) into `dir`.
+fn write_man_pages(dir: Option<&Path>) -> Result<()> {
+    let mut command = <Cli as clap::CommandFactory>::command();
+    // Building gives each subcommand its full name, pinger-smokeping-<name>.
+    command.build();
+    let render = |command: &clap::Command, extra: &str| -> Result<Vec<u8>> {
+        let mut page = Vec::new();
+        clap_mangen::Man::new(command.clone()).render(&mut page)?;
+        page.extend_from_slice(extra.as_bytes());
+        Ok(page)
+    };
+    let Some(dir) = dir else {
+        std::io::stdout()
+            .lock()
+            .write_all(&render(&command, MAN_EXTRA)?)?;
+        return Ok(());
+    };
+    std::fs::create_dir_all(dir).with_context(|| format!("{}: cannot create", dir.display()))?;
+    let mut pages = vec![(command.get_name().to_string(), render(&command, MAN_EXTRA)?)];
+    for sub in command.get_subcommands().filter(|s| s.get_name() != "help") {
+        let name = sub.get_display_name().unwrap_or(sub.get_name()).to_string();
+        pages.push((name, render(sub, MAN_SEE_MAIN)?));
+    }
+    for (name, page) in pages {
+        write_file_atomically(&dir.join(format!("{name}.1")), &page)?;
+    }
+    Ok(())
+}
+
+/// The subcommands' pages point to the main one for settings and exit status.
+const MAN_SEE_MAIN: &str = ".SH \"SEE ALSO\"\n\\fBpinger\\-smokeping\\fR(1): the config file, the environment and the exit status.\n";
+
+/// What clap does not know: appended to the man page in roff.
+const MAN_EXTRA: &str = r#".SH FILES
+.TP
+\fI/etc/pinger-smokeping/config.toml\fR
+The settings every subcommand reads (another file with \fB\-\-config\fR or
+\fBPINGER_SMOKEPING_CONFIG\fR). Keys: data, rrd, days, pings, step, rras, threads, fsync,
+daemon, [filter] monitors, remotes, bytes, [serve] listen, [log] file, summary_json,
+[smokeping] imgcache, imgurl, piddir, cgiurl, template. Check it with
+\fBpinger\-smokeping config check\fR; print what is in effect with
+\fBpinger\-smokeping config show\fR.
+.TP
+\fIRRD/srcdest.txt\fR
+The keys of an RRD tree, one per line; each key's file is
+\fIRRD/<monitor>/<remote>_<bytes>_<N>.rrd\fR.
+.SH ENVIRONMENT
+Settings are stacked: built\-in defaults, the config file, the environment, then flags.
+Each config key has a variable \fBPINGER_SMOKEPING_\fR followed by the key in capitals with
+dots as underscores, e.g. \fBPINGER_SMOKEPING_DATA\fR, \fBPINGER_SMOKEPING_SERVE_LISTEN\fR,
+\fBPINGER_SMOKEPING_FILTER_BYTES\fR=100,1000. \fBRRDCACHED_ADDRESS\fR also sets daemon.
+.SH "EXIT STATUS"
+0 done (rejected input lines are reported, not failures); 1 finished, but some files or keys
+failed; 2 fatal or usage error, also when another run holds the RRD tree's lock.
+.SH "SEE ALSO"
+\fBsmokeping\fR(1), \fBrrdtool\fR(1), \fBrrdcached\fR(1)
+"#;
+
+/// The selection described by the input arguments and the settings.
+pub fn selection(settings: &Settings, input: &InputArgs) -> Result<Selection> {
     let end = parse_time(&input.end)
         .map_err(anyhow::Error::msg)
         .context("--end")?;
@@ -75,24 +208,25 @@ pub fn selection(input: &InputArgs) -> Result<Selection> {
             }
         }
     };
-    if !input.data.is_dir() {
-        bail!("{}: not a directory (--data)", input.data.display());
+    let data = settings.data()?;
+    if !data.is_dir() {
+        bail!("{}: not a directory (data)", data.display());
     }
     Ok(Selection {
-        data: input.data.clone(),
-        window: Window::new(end, input.days, input.step),
-        pings: input.pings,
+        data: data.to_path_buf(),
+        window: Window::new(end, settings.days(), settings.step()),
+        pings: settings.pings(),
         filter: Filter {
             shard,
-            ..input.filter.filter()
+            ..settings.filter()
         },
         seen: None,
     })
 }
 
-fn run_scan(args: &ScanArgs, quiet: bool) -> Result<Status> {
+fn run_scan(settings: &Settings, args: &ScanArgs, quiet: bool) -> Result<Status> {
     let started = Instant::now();
-    let selection = selection(&args.input)?;
+    let selection = selection(settings, &args.input)?;
     let found = scan::find_keys(&selection, quiet);
     let mut text = Vec::new();
     scan::write_listing(&mut text, &found.keys, args.format)?;
@@ -113,8 +247,7 @@ fn run_scan(args: &ScanArgs, quiet: bool) -> Result<Status> {
         peak_rss_mb: report::peak_rss_mb(),
         written_mb: report::written_mb(),
     };
-    // The summary is for people; a closed stderr must not turn a good run into a failure.
-    let _ = report::print(&mut std::io::stderr().lock(), &summary);
+    report::show(&summary);
     Ok(if found.errors.is_empty() {
         Status::Done
     } else {
@@ -122,45 +255,49 @@ fn run_scan(args: &ScanArgs, quiet: bool) -> Result<Status> {
     })
 }
 
-/// The RRD layout from the writing arguments.
-pub fn layout(args: &WriteArgs) -> Result<Layout> {
-    let archives = if args.rras.is_empty() {
-        Layout::pinger_default().archives
-    } else {
-        args.rras
-            .iter()
-            .map(|text| {
-                text.parse::<Rra>()
-                    .map_err(anyhow::Error::msg)
-                    .context("--rra")
-            })
-            .collect::<Result<Vec<_>>>()?
-    };
-    Ok(Layout {
-        step: args.input.step,
-        pings: args.input.pings,
-        archives,
-    })
+/// The RRD layout the settings describe.
+pub fn layout(settings: &Settings) -> Layout {
+    Layout {
+        step: settings.step(),
+        pings: settings.pings(),
+        archives: settings.rras.clone(),
+    }
 }
 
-fn run_write(args: &WriteArgs, how: Run, quiet: bool) -> Result<Status> {
+fn run_write(settings: &Settings, args: &WriteArgs, how: Run, quiet: bool) -> Result<Status> {
     let started = Instant::now();
     let command = match how {
         Run::Backfill => "backfill",
         Run::Update => "update",
         Run::Full => "update --full",
     };
-    let selection = selection(&args.input)?;
+    if let Some(log) = &settings.merged.log.file {
+        // Someone running a backfill by hand with the site's config may not own the log:
+        // the report still goes to stderr.
+        if let Err(e) = report::log_to(log) {
+            crate::say!("warning: {e:#}; reporting on stderr only");
+        }
+        report::log_only(&format!(
+            "start: {command}{} (pid {}, umask {})",
+            settings
+                .file
+                .as_ref()
+                .map_or(String::new(), |p| format!(" with {}", p.display())),
+            std::process::id(),
+            report::umask().unwrap_or_else(|| "?".into())
+        ));
+    }
+    let selection = selection(settings, &args.input)?;
     let target = Target {
-        rrd_dir: args.rrd.clone(),
-        layout: layout(args)?,
-        fsync: !args.no_fsync,
+        rrd_dir: settings.rrd()?.to_path_buf(),
+        layout: layout(settings),
+        fsync: settings.fsync(),
         temp_tag: convert::temp_tag(selection.filter.shard),
-        daemon: match args.daemon.as_deref().filter(|a| !a.is_empty()) {
+        daemon: match settings.daemon() {
             Some(address) => Some(
                 crate::store::Daemon::new(address)
                     .map_err(anyhow::Error::msg)
-                    .context("--daemon")?,
+                    .context("daemon")?,
             ),
             None => None,
         },
@@ -196,9 +333,8 @@ fn run_write(args: &WriteArgs, how: Run, quiet: bool) -> Result<Status> {
         peak_rss_mb: report::peak_rss_mb(),
         written_mb: report::written_mb(),
     };
-    // The summary is for people; a closed stderr must not turn a good run into a failure.
-    let _ = report::print(&mut std::io::stderr().lock(), &summary);
-    if let Some(path) = &args.summary_json {
+    report::show(&summary);
+    if let Some(path) = &settings.merged.log.summary_json {
         let json = serde_json::to_vec_pretty(&summary)?;
         write_file_atomically(path, &json)?;
     }
@@ -305,12 +441,13 @@ fn check_range(start: Option<i64>, end: Option<i64>) -> Result<()> {
     Ok(())
 }
 
-fn run_graph(args: &GraphArgs, quiet: bool) -> Result<Status> {
-    let keys = known_keys(&args.rrd)?;
+fn run_graph(settings: &Settings, args: &GraphArgs, quiet: bool) -> Result<Status> {
+    let rrd = settings.rrd()?;
+    let keys = known_keys(rrd)?;
     let (start, end) = (optional_time(&args.start)?, optional_time(&args.end)?);
     check_range(start, end)?;
     let draw = |key: &Key, range: &str, output: &Path| -> Result<()> {
-        let file = key.rrd_path(&args.rrd);
+        let file = key.rrd_path(rrd);
         let end = match end {
             Some(e) => e,
             None => crate::store::last_update(&file)?,
@@ -344,7 +481,7 @@ fn run_graph(args: &GraphArgs, quiet: bool) -> Result<Status> {
             .key
             .as_deref()
             .expect("clap requires KEY without --all");
-        let key = find_key(&keys, name, &args.rrd)?;
+        let key = find_key(&keys, name, rrd)?;
         let output = args
             .output
             .clone()
@@ -383,9 +520,10 @@ fn run_graph(args: &GraphArgs, quiet: bool) -> Result<Status> {
     })
 }
 
-fn run_export(args: &ExportArgs) -> Result<Status> {
-    let known = known_keys(&args.rrd)?;
-    let filter = args.filter.filter();
+fn run_export(settings: &Settings, args: &ExportArgs) -> Result<Status> {
+    let rrd = settings.rrd()?;
+    let known = known_keys(rrd)?;
+    let filter = settings.filter();
     let keys: Vec<Key> = if args.keys.is_empty() {
         known
             .into_iter()
@@ -394,7 +532,7 @@ fn run_export(args: &ExportArgs) -> Result<Status> {
     } else {
         args.keys
             .iter()
-            .map(|name| find_key(&known, name, &args.rrd))
+            .map(|name| find_key(&known, name, rrd))
             .collect::<Result<_>>()?
     };
     if keys.is_empty() {
@@ -410,7 +548,7 @@ fn run_export(args: &ExportArgs) -> Result<Status> {
     check_range(start, end)?;
     let mut failed = 0;
     for key in &keys {
-        let file = key.rrd_path(&args.rrd);
+        let file = key.rrd_path(rrd);
         let result = (|| -> Result<()> {
             let end = match end {
                 Some(e) => e,
@@ -450,19 +588,20 @@ fn run_export(args: &ExportArgs) -> Result<Status> {
     })
 }
 
-fn run_summary(args: &SummaryArgs) -> Result<Status> {
+fn run_summary(settings: &Settings, args: &SummaryArgs) -> Result<Status> {
     let period = crate::window::parse_period(&args.period)
         .map_err(anyhow::Error::msg)
         .context("--period")?;
     let end = optional_time(&args.end)?;
-    let filter = args.filter.filter();
-    let keys: Vec<Key> = known_keys(&args.rrd)?
+    let rrd = settings.rrd()?;
+    let filter = settings.filter();
+    let keys: Vec<Key> = known_keys(rrd)?
         .into_iter()
         .filter(|k| filter.keeps(&k.monitor, &k.remote, k.bytes))
         .collect();
     let mut figures = Vec::new();
     let mut failed = 0;
-    for result in crate::summary::all(&args.rrd, &keys, period, end) {
+    for result in crate::summary::all(rrd, &keys, period, end) {
         match result {
             Ok(f) => figures.push(f),
             Err(e) => {
@@ -481,19 +620,16 @@ fn run_summary(args: &SummaryArgs) -> Result<Status> {
     })
 }
 
-fn run_smokeping_config(args: &SmokepingConfigArgs) -> Result<Status> {
-    let keys = known_keys(&args.rrd)?;
-    let Some(first) = keys
-        .iter()
-        .map(|k| k.rrd_path(&args.rrd))
-        .find(|p| p.exists())
-    else {
-        bail!("{}: no RRD of srcdest.txt exists", args.rrd.display());
+fn run_smokeping_config(settings: &Settings, args: &SmokepingConfigArgs) -> Result<Status> {
+    let rrd = settings.rrd()?;
+    let keys = known_keys(rrd)?;
+    let Some(first) = keys.iter().map(|k| k.rrd_path(rrd)).find(|p| p.exists()) else {
+        bail!("{}: no RRD of srcdest.txt exists", rrd.display());
     };
     // SmokePing has one Database section: list the keys whose files have its layout.
     let layout = crate::smokeping::layout_of(&first)?;
     let (shown, other): (Vec<Key>, Vec<Key>) = keys.into_iter().partition(|k| {
-        let path = k.rrd_path(&args.rrd);
+        let path = k.rrd_path(rrd);
         path.exists() && crate::smokeping::layout_of(&path).is_ok_and(|l| l == layout)
     });
     for k in &other {
@@ -502,15 +638,17 @@ fn run_smokeping_config(args: &SmokepingConfigArgs) -> Result<Status> {
             first.display()
         );
     }
-    let datadir = std::fs::canonicalize(&args.rrd)
-        .with_context(|| format!("{}: cannot resolve", args.rrd.display()))?;
+    let datadir =
+        std::fs::canonicalize(rrd).with_context(|| format!("{}: cannot resolve", rrd.display()))?;
+    // Config::defaults() sets every [smokeping] key.
+    let sp = &settings.merged.smokeping;
     let site = crate::smokeping::Site {
         datadir,
-        imgcache: args.imgcache.clone(),
-        imgurl: args.imgurl.clone(),
-        piddir: args.piddir.clone(),
-        cgiurl: args.cgiurl.clone(),
-        template: args.template.clone(),
+        imgcache: sp.imgcache.clone().unwrap_or_default(),
+        imgurl: sp.imgurl.clone().unwrap_or_default(),
+        piddir: sp.piddir.clone().unwrap_or_default(),
+        cgiurl: sp.cgiurl.clone().unwrap_or_default(),
+        template: sp.template.clone().unwrap_or_default(),
     };
     let text = crate::smokeping::config(&site, &layout, &shown, args.targets_only);
     if !args.targets_only {

@@ -1,17 +1,27 @@
 //! Command-line types only (clap derive). Turned into plain settings in `app`.
 
+use crate::config::{Config, FilterConfig, SmokepingConfig};
 use crate::scan::ListFormat;
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
 /// Turn PingER ping archives into SmokePing-compatible RRD files.
 ///
+/// Settings come from /etc/pinger-smokeping/config.toml (or --config FILE), then the
+/// environment (PINGER_SMOKEPING_<KEY>, e.g. PINGER_SMOKEPING_DATA), then the flags; see
+/// `pinger-smokeping config show`.
+///
 /// Exit status: 0 done (rejected input lines are reported, not failures), 1 finished but some
 /// files or keys failed, 2 fatal or usage error (also: another run holds the lock).
 #[derive(Debug, Parser)]
 #[command(name = "pinger-smokeping", version, propagate_version = true)]
 pub struct Cli {
-    /// Worker threads (default: one per core).
+    /// The config file (default: /etc/pinger-smokeping/config.toml, if it exists; or the
+    /// file PINGER_SMOKEPING_CONFIG names).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Worker threads (default: one per core; config `threads`).
     #[arg(long, global = true, value_name = "N")]
     pub threads: Option<usize>,
 
@@ -71,30 +81,42 @@ pub enum Command {
     ///
     /// Example: pinger-smokeping generate --out /tmp/archive --monitors 9 --remotes 35 --days 120
     Generate(GenerateArgs),
+    /// Check the config file, or print the settings in effect (file, environment, flags).
+    ///
+    /// Example: pinger-smokeping config check --config /etc/pinger-smokeping/config.toml
+    Config(ConfigArgs),
+    /// Print a shell completion script.
+    ///
+    /// Example: pinger-smokeping completions bash > /etc/bash_completion.d/pinger-smokeping
+    Completions(CompletionsArgs),
+    /// Print the man page (roff), or write every page into a directory.
+    ///
+    /// Example: pinger-smokeping man | man -l -
+    Man(ManArgs),
 }
 
 /// Where to read and which window.
 #[derive(Debug, Args)]
 pub struct InputArgs {
-    /// Root of the PingER archive (searched recursively for *.txt and *.txt.gz).
+    /// Root of the PingER archive, searched recursively for *.txt and *.txt.gz (config `data`).
     #[arg(long, value_name = "DIR")]
-    pub data: PathBuf,
+    pub data: Option<PathBuf>,
 
-    /// Days of data to use, ending at --end.
-    #[arg(long, default_value_t = 120, value_name = "DAYS", value_parser = clap::value_parser!(u32).range(1..=36500))]
-    pub days: u32,
+    /// Days of data to use, ending at --end (default 120; config `days`).
+    #[arg(long, value_name = "DAYS", value_parser = clap::value_parser!(u32).range(1..=36500))]
+    pub days: Option<u32>,
 
     /// End of the window: `now`, Unix seconds, YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS] (UTC).
     #[arg(long, default_value = "now", value_name = "TIME")]
     pub end: String,
 
-    /// Ping slots N per RRD (part of every key name).
-    #[arg(long, default_value_t = 10, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=100))]
-    pub pings: u32,
+    /// Ping slots N per RRD, part of every key name (default 10; config `pings`).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=100))]
+    pub pings: Option<u32>,
 
-    /// RRD step in seconds (PingER measures every 1800).
-    #[arg(long, default_value_t = 1800, value_name = "SECONDS", value_parser = clap::value_parser!(u32).range(60..=86400))]
-    pub step: u32,
+    /// RRD step in seconds; PingER measures every 1800 (default 1800; config `step`).
+    #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u32).range(60..=86400))]
+    pub step: Option<u32>,
 
     /// Which keys.
     #[command(flatten)]
@@ -105,7 +127,7 @@ pub struct InputArgs {
     pub shard: Option<String>,
 }
 
-/// Which keys: empty lists mean all.
+/// Which keys: empty lists mean all (config `[filter]`; flags replace the file's lists).
 #[derive(Debug, Args)]
 pub struct FilterArgs {
     /// Keep only this monitor (repeatable).
@@ -122,13 +144,13 @@ pub struct FilterArgs {
 }
 
 impl FilterArgs {
-    /// The filter these arguments describe (no shard, no key list).
-    pub fn filter(&self) -> crate::key::Filter {
-        crate::key::Filter {
-            monitors: self.monitors.clone(),
-            remotes: self.remotes.clone(),
-            bytes: self.bytes.clone(),
-            ..Default::default()
+    /// The lists given, as a settings layer.
+    fn layer(&self) -> FilterConfig {
+        let given = |v: &Vec<String>| (!v.is_empty()).then(|| v.clone());
+        FilterConfig {
+            monitors: given(&self.monitors),
+            remotes: given(&self.remotes),
+            bytes: (!self.bytes.is_empty()).then(|| self.bytes.clone()),
         }
     }
 }
@@ -156,34 +178,43 @@ pub struct WriteArgs {
     #[command(flatten)]
     pub input: InputArgs,
 
-    /// Root of the RRD tree (<monitor>/<remote>_<bytes>_<N>.rrd, plus srcdest.txt).
+    /// Root of the RRD tree: <monitor>/<remote>_<bytes>_<N>.rrd, plus srcdest.txt (config `rrd`).
     #[arg(long, value_name = "DIR")]
-    pub rrd: PathBuf,
+    pub rrd: Option<PathBuf>,
 
-    /// An archive CF:xff:steps:rows (repeatable; default AVERAGE:0.5:1:5760, 120 days).
+    /// An archive CF:xff:steps:rows, repeatable (default AVERAGE:0.5:1:5760, 120 days;
+    /// config `rras`).
     #[arg(long = "rra", value_name = "CF:XFF:STEPS:ROWS")]
     pub rras: Vec<String>,
 
-    /// Skip fsync before renaming files into place (faster; a power loss may lose them).
+    /// Skip fsync before renaming files into place; faster, but a power loss may lose them
+    /// (config `fsync = false`).
     #[arg(long)]
     pub no_fsync: bool,
 
-    /// Also write the run's figures as JSON to this file (for monitoring).
+    /// Also write the run's figures as JSON to this file, for monitoring (config
+    /// `log.summary_json`).
     #[arg(long, value_name = "FILE")]
     pub summary_json: Option<PathBuf>,
 
+    /// Append the run's report to this file too, each line stamped with the UTC time
+    /// (config `log.file`).
+    #[arg(long, value_name = "FILE")]
+    pub log: Option<PathBuf>,
+
     /// Send appends through rrdcached at this address (unix:/path or host:port); files it
-    /// replaces are flushed and forgotten there first.
-    #[arg(long, value_name = "ADDR", env = "RRDCACHED_ADDRESS")]
+    /// replaces are flushed and forgotten there first (config `daemon`; also
+    /// RRDCACHED_ADDRESS).
+    #[arg(long, value_name = "ADDR")]
     pub daemon: Option<String>,
 }
 
 /// `summary`.
 #[derive(Debug, Args)]
 pub struct SummaryArgs {
-    /// Root of the RRD tree (with its srcdest.txt).
+    /// Root of the RRD tree, with its srcdest.txt (config `rrd`).
     #[arg(long, value_name = "DIR")]
-    pub rrd: PathBuf,
+    pub rrd: Option<PathBuf>,
 
     /// The period before the end: 1d, 7d, 30d, 120d, 36h, or seconds.
     #[arg(long, default_value = "7d", value_name = "PERIOD")]
@@ -218,9 +249,9 @@ pub struct UpdateArgs {
 /// `graph`.
 #[derive(Debug, Args)]
 pub struct GraphArgs {
-    /// Root of the RRD tree (with its srcdest.txt).
+    /// Root of the RRD tree, with its srcdest.txt (config `rrd`).
     #[arg(long, value_name = "DIR")]
-    pub rrd: PathBuf,
+    pub rrd: Option<PathBuf>,
 
     /// The key, `monitor_remote_bytes_N` (see srcdest.txt).
     #[arg(
@@ -262,9 +293,9 @@ pub struct GraphArgs {
 /// `export`.
 #[derive(Debug, Args)]
 pub struct ExportArgs {
-    /// Root of the RRD tree (with its srcdest.txt).
+    /// Root of the RRD tree, with its srcdest.txt (config `rrd`).
     #[arg(long, value_name = "DIR")]
-    pub rrd: PathBuf,
+    pub rrd: Option<PathBuf>,
 
     /// Export this key (repeatable).
     #[arg(long = "key", value_name = "KEY")]
@@ -294,9 +325,9 @@ pub struct ExportArgs {
 /// `smokeping-config`.
 #[derive(Debug, Args)]
 pub struct SmokepingConfigArgs {
-    /// Root of the RRD tree (with its srcdest.txt): SmokePing's datadir.
+    /// Root of the RRD tree, with its srcdest.txt: SmokePing's datadir (config `rrd`).
     #[arg(long, value_name = "DIR")]
-    pub rrd: PathBuf,
+    pub rrd: Option<PathBuf>,
 
     /// Write to this file instead of standard output.
     #[arg(short, long, value_name = "FILE")]
@@ -306,51 +337,45 @@ pub struct SmokepingConfigArgs {
     #[arg(long)]
     pub targets_only: bool,
 
-    /// SmokePing's image cache (imgcache).
-    #[arg(
-        long,
-        value_name = "DIR",
-        default_value = "/var/cache/smokeping/images"
-    )]
-    pub imgcache: PathBuf,
+    /// SmokePing's image cache, imgcache (default /var/cache/smokeping/images; config
+    /// `smokeping.imgcache`).
+    #[arg(long, value_name = "DIR")]
+    pub imgcache: Option<PathBuf>,
 
-    /// URL of the image cache (imgurl).
-    #[arg(long, value_name = "URL", default_value = "../smokeping/images")]
-    pub imgurl: String,
+    /// URL of the image cache, imgurl (default ../smokeping/images; config
+    /// `smokeping.imgurl`).
+    #[arg(long, value_name = "URL")]
+    pub imgurl: Option<String>,
 
-    /// SmokePing's pid directory (piddir). The CGI only checks that it exists; the default
-    /// is made by Debian's smokeping package (/var/run/smokeping exists only while
-    /// SmokePing's daemon runs, which must never probe these targets).
-    #[arg(long, value_name = "DIR", default_value = "/var/lib/smokeping")]
-    pub piddir: PathBuf,
+    /// SmokePing's pid directory, piddir (default /var/lib/smokeping; config
+    /// `smokeping.piddir`). The CGI only checks that it exists; the default is made by
+    /// Debian's smokeping package (/var/run/smokeping exists only while SmokePing's daemon
+    /// runs, which must never probe these targets).
+    #[arg(long, value_name = "DIR")]
+    pub piddir: Option<PathBuf>,
 
-    /// The CGI's URL (cgiurl): the wrapper that runs smokeping.cgi with this config.
-    #[arg(
-        long,
-        value_name = "URL",
-        default_value = "http://localhost/cgi-bin/pinger-smokeping.cgi"
-    )]
-    pub cgiurl: String,
+    /// The CGI's URL, cgiurl: the wrapper that runs smokeping.cgi with this config (default
+    /// http://localhost/cgi-bin/pinger-smokeping.cgi; config `smokeping.cgiurl`).
+    #[arg(long, value_name = "URL")]
+    pub cgiurl: Option<String>,
 
-    /// The page template.
-    #[arg(
-        long,
-        value_name = "FILE",
-        default_value = "/etc/smokeping/basepage.html"
-    )]
-    pub template: PathBuf,
+    /// The page template (default /etc/smokeping/basepage.html; config
+    /// `smokeping.template`).
+    #[arg(long, value_name = "FILE")]
+    pub template: Option<PathBuf>,
 }
 
 /// `serve`.
 #[derive(Debug, Args)]
 pub struct ServeArgs {
-    /// Root of the RRD tree (with its srcdest.txt).
+    /// Root of the RRD tree, with its srcdest.txt (config `rrd`).
     #[arg(long, value_name = "DIR")]
-    pub rrd: PathBuf,
+    pub rrd: Option<PathBuf>,
 
-    /// Address to listen on (loopback by default; port 0 picks a free port).
-    #[arg(long, default_value = "127.0.0.1:8080", value_name = "ADDR:PORT")]
-    pub listen: std::net::SocketAddr,
+    /// Address to listen on; port 0 picks a free port (default 127.0.0.1:8080; config
+    /// `serve.listen`).
+    #[arg(long, value_name = "ADDR:PORT")]
+    pub listen: Option<std::net::SocketAddr>,
 }
 
 /// `bench`.
@@ -419,6 +444,101 @@ pub struct GenerateArgs {
     /// Write plain .txt files instead of .txt.gz.
     #[arg(long)]
     pub plain: bool,
+}
+
+/// `config`.
+#[derive(Debug, Args)]
+pub struct ConfigArgs {
+    /// What to do.
+    #[command(subcommand)]
+    pub action: ConfigAction,
+}
+
+/// `config check` or `config show`.
+#[derive(Debug, Clone, Copy, Subcommand)]
+pub enum ConfigAction {
+    /// Read the config file and the environment; report the first error with its line, and
+    /// warn about a data or rrd directory that does not exist.
+    Check,
+    /// Print the settings in effect, as TOML: defaults, then the file, the environment and
+    /// the flags given here.
+    Show,
+}
+
+/// `man`.
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Write pinger-smokeping.1 and one page per subcommand into this directory.
+    #[arg(long, value_name = "DIR")]
+    pub out_dir: Option<PathBuf>,
+}
+
+/// `completions`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+impl Cli {
+    /// The settings the flags give: the top layer (see `config`).
+    pub fn flag_layer(&self) -> Config {
+        let mut layer = Config {
+            threads: self.threads,
+            ..Config::default()
+        };
+        let input = |layer: &mut Config, i: &InputArgs| {
+            layer.data = i.data.clone();
+            layer.days = i.days;
+            layer.pings = i.pings;
+            layer.step = i.step;
+            layer.filter = i.filter.layer();
+        };
+        let write = |layer: &mut Config, w: &WriteArgs| {
+            input(layer, &w.input);
+            layer.rrd = w.rrd.clone();
+            layer.rras = (!w.rras.is_empty()).then(|| w.rras.clone());
+            layer.fsync = w.no_fsync.then_some(false);
+            layer.daemon = w.daemon.clone();
+            layer.log.file = w.log.clone();
+            layer.log.summary_json = w.summary_json.clone();
+        };
+        match &self.command {
+            Command::Scan(a) => input(&mut layer, &a.input),
+            Command::Backfill(a) => write(&mut layer, a),
+            Command::Update(a) => write(&mut layer, &a.write),
+            Command::Graph(a) => layer.rrd = a.rrd.clone(),
+            Command::Export(a) => {
+                layer.rrd = a.rrd.clone();
+                layer.filter = a.filter.layer();
+            }
+            Command::Summary(a) => {
+                layer.rrd = a.rrd.clone();
+                layer.filter = a.filter.layer();
+            }
+            Command::SmokepingConfig(a) => {
+                layer.rrd = a.rrd.clone();
+                layer.smokeping = SmokepingConfig {
+                    imgcache: a.imgcache.clone(),
+                    imgurl: a.imgurl.clone(),
+                    piddir: a.piddir.clone(),
+                    cgiurl: a.cgiurl.clone(),
+                    template: a.template.clone(),
+                };
+            }
+            Command::Serve(a) => {
+                layer.rrd = a.rrd.clone();
+                layer.serve.listen = a.listen;
+            }
+            Command::Bench(_)
+            | Command::Generate(_)
+            | Command::Config(_)
+            | Command::Completions(_)
+            | Command::Man(_) => {}
+        }
+        layer
+    }
 }
 
 #[cfg(test)]

@@ -18,6 +18,7 @@ pub mod bench;
 pub mod claims;
 pub mod cli;
 pub mod collect;
+pub mod config;
 pub mod convert;
 pub mod export;
 pub mod faults;

@@ -7,16 +7,19 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match app::run(cli) {
-        Ok(Status::Done) => ExitCode::SUCCESS,
-        Ok(Status::SomeFailed) => ExitCode::from(1),
+    let status = match app::run(cli) {
+        Ok(Status::Done) => 0,
+        Ok(Status::SomeFailed) => 1,
         // The reader went away (`scan | head`): stop quietly, as other Unix tools do.
-        Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
+        Err(err) if is_broken_pipe(&err) => 0,
         Err(err) => {
             pinger_smokeping::say!("error: {err:#}");
-            ExitCode::from(2)
+            2
         }
-    }
+    };
+    // Only a run with a log file (backfill, update) has something to close.
+    pinger_smokeping::report::log_only(&format!("end: exit status {status}"));
+    ExitCode::from(status)
 }
 
 fn is_broken_pipe(err: &anyhow::Error) -> bool {

@@ -481,7 +481,7 @@ fn shards_write_one_tree_together_and_equal_a_whole_run() {
     // Three array jobs at once, all writing into one tree.
     let children: Vec<_> = (0..3)
         .map(|i| {
-            std::process::Command::new(assert_cmd::cargo::cargo_bin("pinger-smokeping"))
+            crate::util::ours()
                 .args([
                     "--quiet",
                     "update",

@@ -4,9 +4,12 @@ use crate::util::fixture;
 use std::path::Path;
 
 fn wrapper(rrd: &Path, log: &Path) -> std::process::Command {
+    // Started under a umask that would hide the files from the web server.
     let mut cmd = std::process::Command::new("bash");
-    cmd.arg(fixture("../cron/pinger-smokeping-nightly"))
+    cmd.args(["-c", "umask 077; exec bash \"$0\""])
+        .arg(fixture("../cron/pinger-smokeping-nightly"))
         .env("PINGER_DEFAULTS", "/nonexistent/pinger-defaults")
+        .env("PINGER_SMOKEPING_CONFIG", "/dev/null")
         .env(
             "PINGER_BIN",
             assert_cmd::cargo::cargo_bin("pinger-smokeping"),
@@ -22,11 +25,17 @@ fn wrapper(rrd: &Path, log: &Path) -> std::process::Command {
 fn nightly_wrapper_logs_with_timestamps_and_keeps_the_status() {
     let dir = tempfile::tempdir().unwrap();
     let (rrd, log) = (dir.path().join("rrd"), dir.path().join("log/update.log"));
-    let status = wrapper(&rrd, &log).status().unwrap();
-    assert_eq!(status.code(), Some(0));
+    // The wrapper sets umask 022 whatever it is started with; the tool logs it.
+    let out = wrapper(&rrd, &log).output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    // A normal night prints nothing, so cron mails nothing.
+    assert!(out.stdout.is_empty() && out.stderr.is_empty(), "{out:?}");
     let text = std::fs::read_to_string(&log).unwrap();
     let lines: Vec<&str> = text.lines().collect();
-    assert!(lines[0].contains(" start: "), "{text}");
+    assert!(
+        lines[0].contains(" start: update") && lines[0].contains("umask 0022"),
+        "{text}"
+    );
     assert!(
         lines.iter().any(|l| l.contains("rrd: 20 created")),
         "{text}"
@@ -44,19 +53,13 @@ fn nightly_wrapper_logs_with_timestamps_and_keeps_the_status() {
     );
     assert!(dir.path().join("log/update.summary.json").exists());
 
-    // While another wrapper runs, a second one exits 2 and says why.
-    let wrapper_lock = std::fs::File::create(rrd.join(".pinger-smokeping-nightly.lock")).unwrap();
-    wrapper_lock.lock().unwrap();
-    let status = wrapper(&rrd, &log).status().unwrap();
-    assert_eq!(status.code(), Some(2));
-    let text = std::fs::read_to_string(&log).unwrap();
-    assert!(text.trim_end().ends_with("not starting"), "{text}");
-    wrapper_lock.unlock().unwrap();
-
-    // While another run of the tool holds its lock, the wrapper exits 2 and says why.
+    // While another run holds the tree's lock, the wrapper exits 2 and says why, in the log
+    // and on stderr (for cron's mail).
     let _held = pinger_smokeping::lock::acquire(&rrd).unwrap();
-    let status = wrapper(&rrd, &log).status().unwrap();
-    assert_eq!(status.code(), Some(2));
+    let out = wrapper(&rrd, &log).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(said.contains("another run holds the lock"), "{said}");
     let text = std::fs::read_to_string(&log).unwrap();
     assert!(text.contains("another run holds the lock"), "{text}");
     assert!(text.trim_end().ends_with("end: exit status 2"), "{text}");

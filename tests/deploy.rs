@@ -239,6 +239,7 @@ fn a_site_fed_by_rsync_every_night_shows_its_rrds_in_smokeping_under_lighttpd() 
             .arg("umask 077; exec bash \"$0\"")
             .arg(fixture("../cron/pinger-smokeping-nightly"))
             .env("PINGER_DEFAULTS", "/nonexistent/pinger-defaults")
+            .env("PINGER_SMOKEPING_CONFIG", "/dev/null")
             .env(
                 "PINGER_BIN",
                 assert_cmd::cargo::cargo_bin("pinger-smokeping"),

@@ -6,7 +6,7 @@
 use crate::util::{assert_same_trees, fixture};
 use pinger_smokeping::faults::POINTS;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
 /// The fixture archive: backfill two days, then the nightly update adds the third.
 const FIRST: [&str; 4] = ["--end", "2007-02-18", "--days", "3"];
@@ -16,7 +16,7 @@ const END: i64 = 1_171_843_200;
 /// Runs a command on the fixture archive, crashing as `crash` says; returns whether it
 /// finished normally.
 fn run(rrd: &Path, command: &str, window: &[&str], crash: Option<&str>) -> bool {
-    let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("pinger-smokeping"));
+    let mut cmd = crate::util::ours();
     cmd.args(["--quiet", command, "--data"])
         .arg(fixture("archive"))
         .arg("--rrd")

@@ -289,7 +289,7 @@ fn wide_or_reversed_export_and_graph_ranges_are_clamped_or_refused() {
 fn a_closed_stderr_ends_the_run_cleanly_with_srcdest_and_state_written() {
     let dir = tempfile::tempdir().unwrap();
     let rrd = dir.path().join("rrd");
-    let mut child = Command::new(assert_cmd::cargo::cargo_bin("pinger-smokeping"))
+    let mut child = crate::util::ours()
         .args(["backfill", "--data"])
         .arg(fixture("archive"))
         .arg("--rrd")
@@ -306,7 +306,7 @@ fn a_closed_stderr_ends_the_run_cleanly_with_srcdest_and_state_written() {
     assert!(rrd.join("srcdest.txt").exists());
     assert!(rrd.join(".pinger-smokeping.state.json").exists());
     // A closed stdout (`scan | head -1`) stops quietly too.
-    let mut child = Command::new(assert_cmd::cargo::cargo_bin("pinger-smokeping"))
+    let mut child = crate::util::ours()
         .args(["--quiet", "scan", "--data"])
         .arg(fixture("archive"))
         .args(ARCHIVE_WINDOW)

@@ -5,10 +5,18 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-/// The built `pinger-smokeping` binary.
+/// The built `pinger-smokeping` binary, with `--quiet`.
 pub fn bin() -> assert_cmd::Command {
-    let mut cmd = assert_cmd::Command::cargo_bin("pinger-smokeping").unwrap();
+    let mut cmd = assert_cmd::Command::from_std(ours());
     cmd.arg("--quiet");
+    cmd
+}
+
+/// The built binary, blind to a system-wide config file: the package test installs
+/// /etc/pinger-smokeping/config.toml while the other tests run.
+pub fn ours() -> Command {
+    let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("pinger-smokeping"));
+    cmd.env("PINGER_SMOKEPING_CONFIG", "/dev/null");
     cmd
 }
 
@@ -149,6 +157,7 @@ pub fn start_server(rrd: &Path) -> Server {
         PathBuf::from,
     );
     let mut child = Command::new(bin)
+        .env("PINGER_SMOKEPING_CONFIG", "/dev/null")
         .args([
             "serve",
             "--rrd",
