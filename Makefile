@@ -5,8 +5,8 @@ SHELL := /bin/bash
 DEB_PACKAGES := librrd-dev libclang-dev rrdtool pkg-config
 # smokeping: its CGI checks that SmokePing itself draws our files; chromium and its driver
 # run the web app's end-to-end test; lighttpd and rsync the deployment test; rrdcached the
-# daemon test.
-TEST_PACKAGES := smokeping chromium chromium-driver lighttpd rsync rrdcached
+# daemon test; logrotate and man-db the package test.
+TEST_PACKAGES := smokeping chromium chromium-driver lighttpd rsync rrdcached logrotate man-db
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BIN := target/release/pinger-smokeping
 DEMO := demo-out
@@ -19,7 +19,11 @@ FUZZ_SECONDS ?= 20
 FUZZ_RUNS ?= 10000000
 FUZZ_FLAGS := -max_len=200000 -rss_limit_mb=512 -timeout=10 -print_final_stats=1
 
-.PHONY: deps test-deps fuzz-deps install demo test bench lint fuzz fuzz-smoke
+# Building the Debian package: cargo-deb, and lintian to check it.
+DEB_TOOLS := lintian dpkg-dev
+CARGO_DEB_VERSION := 3.8.0
+
+.PHONY: deps test-deps fuzz-deps deb-deps install demo test bench lint fuzz fuzz-smoke deb
 
 deps:
 	@$(MAKE) --no-print-directory install PACKAGES="$(DEB_PACKAGES)"
@@ -60,7 +64,8 @@ demo: deps
 	@echo "        http://127.0.0.1:8080/worst (worst paths), http://127.0.0.1:8080/monitor/pinger.mon00.example.edu"
 	@echo "Figures: $(BIN) summary --rrd $(DEMO)/rrd --period 2d"
 
-test: test-deps
+# The package test (tests/package.rs) installs the .deb that `make deb` just built.
+test: test-deps deb
 	cargo test --quiet
 	@$(MAKE) --no-print-directory fuzz-smoke
 
@@ -83,6 +88,23 @@ fuzz: fuzz-deps
 	  cargo fuzz run --fuzz-dir tests/fuzz -O -s none $$t tests/fuzz/corpus/$$t -- \
 	    -runs=$(FUZZ_RUNS) $(FUZZ_FLAGS) || exit 1; \
 	done
+
+deb-deps: deps
+	@$(MAKE) --no-print-directory install PACKAGES="$(DEB_TOOLS)"
+	@cargo deb --version 2>/dev/null | grep -q "$(CARGO_DEB_VERSION)" || \
+	  cargo install cargo-deb --locked --version $(CARGO_DEB_VERSION)
+
+# target/debian/pinger-smokeping_<version>_<arch>.deb, checked by lintian (errors fail).
+deb: deb-deps
+	cargo build --release --locked
+	@rm -rf target/assets && mkdir -p target/assets/man target/assets/completions
+	$(BIN) man --out-dir target/assets/man
+	$(BIN) completions bash > target/assets/completions/pinger-smokeping
+	$(BIN) completions zsh > target/assets/completions/_pinger-smokeping
+	$(BIN) completions fish > target/assets/completions/pinger-smokeping.fish
+	@rm -f target/debian/*.deb
+	cargo deb --no-build --locked --strip
+	lintian --fail-on error --info target/debian/*.deb
 
 bench: deps
 	cargo bench

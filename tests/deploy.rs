@@ -315,9 +315,10 @@ fn a_site_fed_by_rsync_every_night_shows_its_rrds_in_smokeping_under_lighttpd() 
     let wrapper = std::fs::read_to_string(fixture("../cron/pinger-smokeping.cgi"))
         .unwrap()
         .replace(
-            "/etc/pinger-smokeping/smokeping.conf",
+            "/var/lib/pinger-smokeping/smokeping.conf",
             config.to_str().unwrap(),
         );
+    assert!(wrapper.contains(config.to_str().unwrap()), "{wrapper}");
     let wrapper_path = cgi_bin.join("pinger-smokeping.cgi");
     std::fs::write(&wrapper_path, wrapper).unwrap();
     std::fs::set_permissions(&wrapper_path, std::fs::Permissions::from_mode(0o755)).unwrap();

@@ -10,6 +10,7 @@ mod faults;
 mod graph;
 mod hostile;
 mod network;
+mod package;
 mod reference;
 mod scan;
 mod serve;
