@@ -222,6 +222,13 @@ fn append_in_place(
 ) -> Result<Option<u64>, StoreError> {
     let io = |what| move |e| io_error(path, what, e);
     let file = std::fs::File::open(path).map_err(io("cannot open"))?;
+    // The kernel writes back a dirty page cache folio whole, and a file that was just
+    // written whole sits in the cache in large folios (64 KiB here): an append that touches
+    // the header and a few rows would then write ~180 KB instead of ~20 KB. The file is
+    // clean (the last run synced it), so dropping its cached pages costs one small re-read;
+    // measured on the seed tree right after a backfill: 111.7 MB written before, 19 MB after.
+    // Only advice: where the kernel ignores it, the append is the same.
+    let _ = rustix::fs::fadvise(&file, 0, None, rustix::fs::Advice::DontNeed);
     let until = series.slots[series.len() - 1];
     let Some(ranges) = journal::ranges(&file, until).map_err(io("cannot read the header"))? else {
         return Ok(None);
