@@ -640,16 +640,7 @@ fn run_smokeping_config(settings: &Settings, args: &SmokepingConfigArgs) -> Resu
     }
     let datadir =
         std::fs::canonicalize(rrd).with_context(|| format!("{}: cannot resolve", rrd.display()))?;
-    // Config::defaults() sets every [smokeping] key.
-    let sp = &settings.merged.smokeping;
-    let site = crate::smokeping::Site {
-        datadir,
-        imgcache: sp.imgcache.clone().unwrap_or_default(),
-        imgurl: sp.imgurl.clone().unwrap_or_default(),
-        piddir: sp.piddir.clone().unwrap_or_default(),
-        cgiurl: sp.cgiurl.clone().unwrap_or_default(),
-        template: sp.template.clone().unwrap_or_default(),
-    };
+    let site = settings.smokeping_site(datadir);
     let text = crate::smokeping::config(&site, &layout, &shown, args.targets_only);
     if !args.targets_only {
         // SmokePing's CGI refuses a config naming a directory that does not exist.

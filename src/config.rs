@@ -488,15 +488,15 @@ impl Settings {
 
     /// Days in the window.
     pub fn days(&self) -> u32 {
-        self.merged.days.unwrap_or(120)
+        defaulted(&self.merged.days)
     }
     /// Ping slots per RRD.
     pub fn pings(&self) -> u32 {
-        self.merged.pings.unwrap_or(10)
+        defaulted(&self.merged.pings)
     }
     /// RRD step.
     pub fn step(&self) -> u32 {
-        self.merged.step.unwrap_or(1800)
+        defaulted(&self.merged.step)
     }
     /// Worker threads, if not one per core.
     pub fn threads(&self) -> Option<usize> {
@@ -504,7 +504,7 @@ impl Settings {
     }
     /// fsync before renames.
     pub fn fsync(&self) -> bool {
-        self.merged.fsync.unwrap_or(true)
+        defaulted(&self.merged.fsync)
     }
     /// rrdcached's address, if any.
     pub fn daemon(&self) -> Option<&str> {
@@ -522,10 +522,20 @@ impl Settings {
     }
     /// serve's address.
     pub fn listen(&self) -> SocketAddr {
-        self.merged
-            .serve
-            .listen
-            .unwrap_or(SocketAddr::from(([127, 0, 0, 1], 8080)))
+        defaulted(&self.merged.serve.listen)
+    }
+
+    /// What `smokeping-config` writes into SmokePing's General section.
+    pub fn smokeping_site(&self, datadir: PathBuf) -> crate::smokeping::Site {
+        let sp = &self.merged.smokeping;
+        crate::smokeping::Site {
+            datadir,
+            imgcache: defaulted(&sp.imgcache),
+            imgurl: defaulted(&sp.imgurl),
+            piddir: defaulted(&sp.piddir),
+            cgiurl: defaulted(&sp.cgiurl),
+            template: defaulted(&sp.template),
+        }
     }
 
     /// The whole effective configuration as TOML, with where it came from.
@@ -536,6 +546,11 @@ impl Settings {
         };
         Ok(from + &toml::to_string(&self.merged).context("cannot print the settings")?)
     }
+}
+
+/// A key [`Config::defaults`] sets: no layer stacked over the defaults can unset it.
+fn defaulted<T: Clone>(value: &Option<T>) -> T {
+    value.clone().expect("Config::defaults sets this key")
 }
 
 /// Checks `data` and `rrd` name usable places: the warnings `config check` prints.
@@ -599,6 +614,8 @@ template = "/etc/smokeping/basepage.html"
 "#;
         let config = parse(text).unwrap();
         assert_eq!(config.days, Some(30));
+        // Every key stacks: a full layer over the defaults is that layer.
+        assert_eq!(Config::defaults().over(config.clone()), config);
         assert_eq!(config.filter.bytes, Some(vec![100]));
         let printed = toml::to_string(&config).unwrap();
         assert_eq!(parse(&printed).unwrap(), config);
