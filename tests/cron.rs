@@ -1,23 +1,12 @@
 //! The nightly wrapper in cron/: logs with timestamps, keeps the tool's exit status.
 
-use crate::util::fixture;
+use crate::util::{fixture, nightly_wrapper};
 use std::path::Path;
 
+/// The wrapper on the fixture archive's window.
 fn wrapper(rrd: &Path, log: &Path) -> std::process::Command {
-    // Started under a umask that would hide the files from the web server.
-    let mut cmd = std::process::Command::new("bash");
-    cmd.args(["-c", "umask 077; exec bash \"$0\""])
-        .arg(fixture("../cron/pinger-smokeping-nightly"))
-        .env("PINGER_DEFAULTS", "/nonexistent/pinger-defaults")
-        .env("PINGER_SMOKEPING_CONFIG", "/dev/null")
-        .env(
-            "PINGER_BIN",
-            assert_cmd::cargo::cargo_bin("pinger-smokeping"),
-        )
-        .env("PINGER_DATA", fixture("archive"))
-        .env("PINGER_RRD", rrd)
-        .env("PINGER_LOG", log)
-        .env("PINGER_ARGS", "--end 2007-02-19 --days 3");
+    let mut cmd = nightly_wrapper(&fixture("archive"), rrd, log);
+    cmd.env("PINGER_ARGS", "--end 2007-02-19 --days 3");
     cmd
 }
 
@@ -63,4 +52,22 @@ fn nightly_wrapper_logs_with_timestamps_and_keeps_the_status() {
     let text = std::fs::read_to_string(&log).unwrap();
     assert!(text.contains("another run holds the lock"), "{text}");
     assert!(text.trim_end().ends_with("end: exit status 2"), "{text}");
+}
+
+#[test]
+fn nightly_wrapper_prints_the_report_when_some_files_failed() {
+    let dir = tempfile::tempdir().unwrap();
+    let archive = dir.path().join("archive");
+    crate::util::copy_tree(&fixture("archive"), &archive);
+    // A corrupt gzip file in the window: the run finishes with status 1.
+    let bad = archive.join("monitor.niit.edu.pk/ping-2007-02-17.txt.gz");
+    std::fs::write(&bad, b"\x1f\x8b\x08\x00not gzip at all").unwrap();
+    let (rrd, log) = (dir.path().join("rrd"), dir.path().join("update.log"));
+    let out = wrapper(&rrd, &log)
+        .env("PINGER_DATA", &archive)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(said.contains("ping-2007-02-17.txt.gz"), "{said}");
 }

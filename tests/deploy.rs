@@ -5,7 +5,9 @@
 //! the CGI wrapper and the generated config, `serve` runs beside it, and headless Chromium
 //! loads SmokePing's page with its graphs.
 
-use crate::util::{assert_same_trees, fixture, get, require, run, start_server, Browser, CHROMIUM};
+use crate::util::{
+    assert_same_trees, fixture, get, nightly_wrapper, require, run, start_server, Browser, CHROMIUM,
+};
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -234,19 +236,7 @@ fn a_site_fed_by_rsync_every_night_shows_its_rrds_in_smokeping_under_lighttpd() 
         assert!(status.success());
         let end = first_end() + i64::from(night - 1) * DAY;
         // The wrapper sets umask 022 itself, whatever cron hands it.
-        let status = Command::new("bash")
-            .arg("-c")
-            .arg("umask 077; exec bash \"$0\"")
-            .arg(fixture("../cron/pinger-smokeping-nightly"))
-            .env("PINGER_DEFAULTS", "/nonexistent/pinger-defaults")
-            .env("PINGER_SMOKEPING_CONFIG", "/dev/null")
-            .env(
-                "PINGER_BIN",
-                assert_cmd::cargo::cargo_bin("pinger-smokeping"),
-            )
-            .env("PINGER_DATA", &archive)
-            .env("PINGER_RRD", &rrd)
-            .env("PINGER_LOG", &log)
+        let status = nightly_wrapper(&archive, &rrd, &log)
             .env("PINGER_ARGS", format!("--end {end} --days 120"))
             .status()
             .unwrap();

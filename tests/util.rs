@@ -20,6 +20,24 @@ pub fn ours() -> Command {
     cmd
 }
 
+/// cron/'s nightly wrapper running the built binary on `data`, started under umask 077 (the
+/// wrapper must set 022 itself), blind to the environment's defaults and a system config.
+pub fn nightly_wrapper(data: &Path, rrd: &Path, log: &Path) -> Command {
+    let mut cmd = Command::new("bash");
+    cmd.args(["-c", "umask 077; exec bash \"$0\""])
+        .arg(fixture("../cron/pinger-smokeping-nightly"))
+        .env("PINGER_DEFAULTS", "/nonexistent/pinger-defaults")
+        .env("PINGER_SMOKEPING_CONFIG", "/dev/null")
+        .env(
+            "PINGER_BIN",
+            assert_cmd::cargo::cargo_bin("pinger-smokeping"),
+        )
+        .env("PINGER_DATA", data)
+        .env("PINGER_RRD", rrd)
+        .env("PINGER_LOG", log);
+    cmd
+}
+
 /// A path below `fixtures/`.
 pub fn fixture(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
