@@ -55,10 +55,10 @@ fn benches(c: &mut Criterion) {
         b.iter(|| black_box(parse_all(black_box(&plain), &mut parser)))
     });
     group.bench_function("gzip (read + decompress + parse)", |b| {
-        let (mut parser, mut scratch) = (LineParser::new(), Vec::new());
+        let (mut parser, mut buffers) = (LineParser::new(), archive::Buffers::default());
         b.iter(|| {
             let mut accepted = 0u64;
-            archive::read_file(&gz_path, &mut scratch, |piece| {
+            archive::read_file(&gz_path, &mut buffers, |piece| {
                 if let archive::Piece::Line(line) = piece {
                     accepted += u64::from(matches!(parser.parse(line), Ok(Some(_))));
                 }
@@ -68,9 +68,9 @@ fn benches(c: &mut Criterion) {
         })
     });
     group.bench_function("gzip (read + decompress only)", |b| {
-        let mut scratch = Vec::new();
+        let mut buffers = archive::Buffers::default();
         b.iter(|| {
-            let read = archive::read_file(&gz_path, &mut scratch, |_| {}).unwrap();
+            let read = archive::read_file(&gz_path, &mut buffers, |_| {}).unwrap();
             black_box(read.bytes)
         })
     });

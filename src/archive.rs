@@ -1,11 +1,14 @@
 //! Finding and reading input files: walk a data root, pick the files whose name dates may
 //! hold lines of the window (and, for the nightly update, that an earlier run has not read in
-//! their current version), and read them line by line, gzip or plain, never holding more
-//! than one line ([`MAX_LINE`]) and one read buffer in memory.
+//! their current version), and read them line by line, gzip or plain. A gzip file of up to
+//! [`WHOLE_GZIP_MAX`] bytes of text is inflated whole with libdeflate (see `inflate`); any
+//! other file is streamed, never holding more than one line ([`MAX_LINE`]) and one read
+//! buffer in memory.
 //!
 //! Never decides what a line means: that is `parse`. A file that cannot be read is an
 //! [`ArchiveError`] naming the path; the caller reports it and goes on with the others.
 
+use crate::inflate::Inflater;
 use crate::window::Window;
 use chrono::NaiveDate;
 use flate2::read::MultiGzDecoder;
@@ -267,21 +270,28 @@ pub struct Broken {
 /// Opens a file for [`read_lines`]: gzip files (multi-member streams included) are
 /// decompressed as they are read, so memory never depends on a file's size.
 pub fn open(path: &Path) -> Result<Box<dyn BufRead + Send>, ArchiveError> {
+    let file = open_counted(path)?;
+    Ok(if is_gzip(path) {
+        Box::new(gzip_stream(BufReader::with_capacity(64 * 1024, file)))
+    } else {
+        Box::new(BufReader::with_capacity(BUFFER, file))
+    })
+}
+
+/// Opens a file, counting it (and its whole size, read as stored: what crosses the wire
+/// from a file server) for the NFS figures.
+fn open_counted(path: &Path) -> Result<std::fs::File, ArchiveError> {
     let file = std::fs::File::open(path).map_err(|source| ArchiveError::Io {
         path: path.to_path_buf(),
         source,
     })?;
     crate::iocount::open();
-    // Read whole, as stored: what crosses the wire from a file server.
     crate::iocount::read(file.metadata().map_or(0, |m| m.len()));
-    Ok(if is_gzip(path) {
-        Box::new(BufReader::with_capacity(
-            BUFFER,
-            MultiGzDecoder::new(BufReader::with_capacity(64 * 1024, file)),
-        ))
-    } else {
-        Box::new(BufReader::with_capacity(BUFFER, file))
-    })
+    Ok(file)
+}
+
+fn gzip_stream<R: BufRead>(packed: R) -> BufReader<MultiGzDecoder<R>> {
+    BufReader::with_capacity(BUFFER, MultiGzDecoder::new(packed))
 }
 
 /// Whether the file is read as gzip (its name ends in `.gz`).
@@ -358,15 +368,32 @@ pub struct FileRead {
     pub damage: Option<ArchiveError>,
 }
 
+/// The most text a gzip file may inflate to and still be read whole: a day of one monitor
+/// is 2 MB at 200 keys (the 10,000-key archive), so daily files fit up to about 1,600 keys a
+/// monitor. Larger files are streamed. At most twice this is held per worker.
+pub const WHOLE_GZIP_MAX: usize = 16 << 20;
+
+/// Buffers [`read_file`] reuses from file to file (one set per worker).
+#[derive(Default)]
+pub struct Buffers {
+    /// A line that spans two buffer fills (streamed files only).
+    line: Vec<u8>,
+    /// A gzip file as stored.
+    packed: Vec<u8>,
+    /// Its text.
+    text: Vec<u8>,
+    inflater: Option<Inflater>,
+}
+
 /// Opens and reads a whole file line by line into `each` (see [`read_lines`]). A gzip
 /// stream that breaks off keeps the complete lines before the break, as does a plain file
 /// whose reading fails part-way; a file of which nothing could be read is an error.
 pub fn read_file(
     path: &Path,
-    scratch: &mut Vec<u8>,
+    buffers: &mut Buffers,
     mut each: impl FnMut(Piece<'_>),
 ) -> Result<FileRead, ArchiveError> {
-    let mut reader = open(path)?;
+    let mut file = open_counted(path)?;
     let gzip = is_gzip(path);
     let mut lines = 0usize;
     let counted = |piece: Piece<'_>| {
@@ -375,7 +402,33 @@ pub fn read_file(
         }
         each(piece)
     };
-    match read_lines(&mut *reader, scratch, gzip, gzip, counted) {
+    let Buffers {
+        line,
+        packed,
+        text,
+        inflater,
+    } = buffers;
+    let whole = gzip
+        && read_packed(&mut file, packed).map_err(|source| ArchiveError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+    let result = if whole {
+        let inflater = inflater.get_or_insert_with(Inflater::new);
+        if inflater.gunzip(packed, text, WHOLE_GZIP_MAX) {
+            read_lines(&mut &text[..], line, true, true, counted)
+        } else {
+            // Damaged, or too much text: zlib streams it and keeps the lines before damage.
+            read_lines(&mut gzip_stream(&packed[..]), line, true, true, counted)
+        }
+    } else if gzip {
+        let mut reader = gzip_stream(BufReader::with_capacity(64 * 1024, file));
+        read_lines(&mut reader, line, true, true, counted)
+    } else {
+        let mut reader = BufReader::with_capacity(BUFFER, file);
+        read_lines(&mut reader, line, false, false, counted)
+    };
+    match result {
         Ok(bytes) => Ok(FileRead {
             bytes,
             damage: None,
@@ -403,6 +456,25 @@ pub fn read_file(
             }),
         }),
     }
+}
+
+/// Reads a gzip file whole into `packed` if it is no larger than [`WHOLE_GZIP_MAX`]. False,
+/// with the file rewound, when it is larger or reading failed: streaming it then meets the
+/// failure where it lies, after the lines before it.
+fn read_packed(file: &mut std::fs::File, packed: &mut Vec<u8>) -> std::io::Result<bool> {
+    use std::io::{Read, Seek};
+    const MAX: u64 = WHOLE_GZIP_MAX as u64;
+    packed.clear();
+    let fits = file.metadata().is_ok_and(|m| m.len() <= MAX)
+        && Read::by_ref(file)
+            .take(MAX + 1)
+            .read_to_end(packed)
+            .is_ok_and(|n| n as u64 <= MAX);
+    if !fits {
+        packed.clear();
+        file.rewind()?;
+    }
+    Ok(fits)
 }
 
 #[cfg(test)]
@@ -510,7 +582,7 @@ mod tests {
     /// Reads a file; returns (lines, result).
     fn read(path: &Path) -> (Vec<String>, Result<FileRead, ArchiveError>) {
         let mut lines = Vec::new();
-        let result = read_file(path, &mut Vec::new(), |p| {
+        let result = read_file(path, &mut Buffers::default(), |p| {
             if let Piece::Line(l) = p {
                 lines.push(String::from_utf8_lossy(l).into_owned());
             }
@@ -539,6 +611,42 @@ mod tests {
         let damage = result.unwrap().damage;
         assert!(
             matches!(damage, Some(ArchiveError::Gzip { kept_lines, .. }) if kept_lines == kept),
+            "{damage:?}"
+        );
+    }
+
+    fn gzip(text: &str) -> Vec<u8> {
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        enc.write_all(text.as_bytes()).unwrap();
+        enc.finish().unwrap()
+    }
+
+    #[test]
+    fn every_member_of_a_multi_member_gzip_is_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ping-2007-02-18.txt.gz");
+        let mut gz = gzip("a 1\nb 2\n");
+        gz.extend(gzip("c 3\nd 4"));
+        std::fs::write(&path, &gz).unwrap();
+        let (lines, result) = read(&path);
+        assert_eq!(lines, ["a 1", "b 2", "c 3", "d 4"]);
+        let read = result.unwrap();
+        assert!(read.damage.is_none());
+        assert_eq!(read.bytes, 15);
+    }
+
+    #[test]
+    fn garbage_after_a_good_member_keeps_its_lines_and_is_reported() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ping-2007-02-18.txt.gz");
+        let mut gz = gzip("a 1\nb 2\n");
+        gz.extend_from_slice(b"\x1f\x8b garbage");
+        std::fs::write(&path, &gz).unwrap();
+        let (lines, result) = read(&path);
+        assert_eq!(lines, ["a 1", "b 2"]);
+        let damage = result.unwrap().damage;
+        assert!(
+            matches!(damage, Some(ArchiveError::Gzip { kept_lines: 2, .. })),
             "{damage:?}"
         );
     }

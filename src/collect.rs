@@ -436,13 +436,13 @@ pub fn collect_files(selection: &Selection, paths: &[PathBuf], bar: &ProgressBar
 /// Reads, parses and samples one file.
 fn sample_file(selection: &Selection, path: &Path) -> FileSamples {
     thread_local! {
-        // One line buffer per worker, reused from file to file.
-        static SCRATCH: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+        // One set of read buffers per worker, reused from file to file.
+        static BUFFERS: RefCell<archive::Buffers> = RefCell::new(archive::Buffers::default());
     }
-    SCRATCH.with_borrow_mut(|scratch| sample_lines(selection, path, scratch))
+    BUFFERS.with_borrow_mut(|buffers| sample_lines(selection, path, buffers))
 }
 
-fn sample_lines(selection: &Selection, path: &Path, scratch: &mut Vec<u8>) -> FileSamples {
+fn sample_lines(selection: &Selection, path: &Path, buffers: &mut archive::Buffers) -> FileSamples {
     let mut out = FileSamples::default();
     let window = &selection.window;
     let mut parser = LineParser::new();
@@ -454,7 +454,7 @@ fn sample_lines(selection: &Selection, path: &Path, scratch: &mut Vec<u8>) -> Fi
     // binary file, instead of line by line.
     let mut nul_lines = ReadStats::default();
     let mut latest: Option<i64> = None;
-    let result = archive::read_file(path, scratch, |piece| {
+    let result = archive::read_file(path, buffers, |piece| {
         let parsed = match piece {
             // A zeroed tail (a crash, a disk fault) is not a line being written.
             Piece::Incomplete(line) if memchr::memchr(0, line).is_some() => parser.parse(line),

@@ -24,6 +24,7 @@ pub mod export;
 pub mod faults;
 pub mod generate;
 pub mod graph;
+pub mod inflate;
 pub mod iocount;
 pub mod journal;
 pub mod key;

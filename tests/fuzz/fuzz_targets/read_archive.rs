@@ -1,9 +1,11 @@
 //! A whole archive file, plain or gzip, through the line reader and the parser: never a
-//! panic, never a piece longer than the line limit, and the bytes read add up.
+//! panic, never a piece longer than the line limit, and the bytes read add up. A gzip file
+//! that libdeflate inflates whole must give exactly zlib's text.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 use pinger_smokeping::archive::{read_lines, Piece, MAX_LINE};
+use pinger_smokeping::inflate::Inflater;
 use pinger_smokeping::parse::LineParser;
 use std::io::BufReader;
 
@@ -34,6 +36,21 @@ fuzz_target!(|data: &[u8]| {
         }
         Piece::TooLong => {}
     });
+    if gzip {
+        let mut text = Vec::new();
+        if Inflater::new().gunzip(bytes, &mut text, 80 * 1024) {
+            let mut zlib = Vec::new();
+            let read = std::io::Read::read_to_end(
+                &mut std::io::Read::take(flate2::read::MultiGzDecoder::new(bytes), 80 * 1024 + 1),
+                &mut zlib,
+            );
+            assert!(
+                read.is_ok(),
+                "zlib refuses what libdeflate inflated: {read:?}"
+            );
+            assert_eq!(text, zlib);
+        }
+    }
     if let (Ok(total), false) = (result, gzip) {
         assert_eq!(total, bytes.len() as u64);
     }
