@@ -5,7 +5,7 @@
 //! RTTs come out as integer **microseconds** (`Micros`): PingER writes at most 3 decimals of a
 //! millisecond, so this is exact, sorts exactly, and formats exactly later.
 
-use nom::bytes::complete::{take_till1, take_while, take_while1};
+use nom::bytes::complete::take_while1;
 use nom::character::complete::char as nom_char;
 use nom::character::complete::digit0;
 use nom::combinator::opt;
@@ -300,13 +300,7 @@ impl LineParser {
             None => line,
         };
         // One pass splits the line into tokens; fields are then read by position.
-        self.tokens.clear();
-        let mut rest = line;
-        while let Ok((after, tok)) = next_token(rest) {
-            let start = tok.as_ptr() as usize - line.as_ptr() as usize;
-            self.tokens.push((start, start + tok.len()));
-            rest = after;
-        }
+        split_tokens(line, &mut self.tokens);
         let tokens = &self.tokens;
         let tok = |i: usize| &line[tokens[i].0..tokens[i].1];
         let count = tokens.len();
@@ -440,20 +434,67 @@ fn is_space(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\r' | b'\n' | b'\x0b' | b'\x0c')
 }
 
-/// Any run of whitespace, possibly empty.
-fn whitespace(input: &[u8]) -> IResult<&[u8], &[u8]> {
-    take_while(is_space).parse(input)
+/// Splits `line` at runs of whitespace into `tokens` (cleared first), as (start, end)
+/// positions. Works 64 bytes at a time: a bitmask of the whitespace bytes, then one step
+/// per token edge instead of one branch per byte (which made up half of the parser's time).
+fn split_tokens(line: &[u8], tokens: &mut Vec<(usize, usize)>) {
+    tokens.clear();
+    let mut start = 0;
+    // Whether the byte before the current chunk is whitespace (the line start counts as one).
+    let mut after_space = true;
+    for (c, chunk) in line.chunks(64).enumerate() {
+        let space = space_mask(chunk);
+        // A bit set where a byte differs from the one before it: a token starts or ends.
+        let mut edges = space ^ ((space << 1) | u64::from(after_space));
+        while edges != 0 {
+            let i = edges.trailing_zeros() as usize;
+            if space >> i & 1 == 0 {
+                start = c * 64 + i;
+            } else {
+                tokens.push((start, c * 64 + i));
+            }
+            edges &= edges - 1;
+        }
+        after_space = space >> 63 == 1;
+    }
+    if !after_space {
+        tokens.push((start, line.len()));
+    }
 }
 
-/// One whitespace-free token.
-fn token(input: &[u8]) -> IResult<&[u8], &[u8]> {
-    take_till1(is_space).parse(input)
+const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGH: u64 = 0x8080_8080_8080_8080;
+
+/// Bit i set when `chunk[i]` (at most 64 bytes) is whitespace, or lies past its end. Eight
+/// bytes at a time: a word with no control byte (the usual case) has only spaces to find.
+fn space_mask(chunk: &[u8]) -> u64 {
+    let mut bytes = [b' '; 64];
+    bytes[..chunk.len()].copy_from_slice(chunk);
+    let mut mask = 0;
+    for (w, word) in bytes.chunks_exact(8).enumerate() {
+        let v = u64::from_le_bytes(word.try_into().expect("8 bytes"));
+        let has_control = v.wrapping_sub(ONES * 0x20) & !v & HIGH != 0;
+        let high_bits = if has_control {
+            word.iter()
+                .enumerate()
+                .filter(|&(_, &b)| is_space(b))
+                .fold(0, |m, (i, _)| m | 0x80 << (8 * i))
+        } else {
+            zero_bytes(v ^ (ONES * u64::from(b' ')))
+        };
+        mask |= gather_high_bits(high_bits) << (8 * w);
+    }
+    mask
 }
 
-/// Optional whitespace, then a token.
-fn next_token(input: &[u8]) -> IResult<&[u8], &[u8]> {
-    let (input, _) = whitespace(input)?;
-    token(input)
+/// The high bit of each byte of `v` that is zero, exactly (no carries between bytes).
+fn zero_bytes(v: u64) -> u64 {
+    !(((v & !HIGH) + !HIGH) | v) & HIGH
+}
+
+/// The high bits of the 8 bytes (nothing else set) as an 8-bit number, byte 0 lowest.
+fn gather_high_bits(high: u64) -> u64 {
+    (high >> 7).wrapping_mul(0x0102_0408_1020_4080) >> 56
 }
 
 /// Integer digits and, after a `.`, fraction digits.
@@ -472,10 +513,21 @@ fn digits(input: &[u8]) -> IResult<&[u8], &[u8]> {
     take_while1(|b: u8| b.is_ascii_digit()).parse(input)
 }
 
+/// The bytes a host name may hold: letters, digits and `.`, `_`, `:`, `-` (a table: one load
+/// a byte instead of five compares).
+static NAME_BYTES: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        table[b] = c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b':' | b'-');
+        b += 1;
+    }
+    table
+};
+
 fn host_name<'a>(field: &'static str, tok: &'a [u8]) -> Result<&'a str, Reject> {
-    let ok = tok
-        .iter()
-        .all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b':' | b'-'));
+    let ok = tok.iter().all(|&b| NAME_BYTES[usize::from(b)]);
     if !ok {
         return Err(Reject::BadName {
             field,
@@ -584,11 +636,60 @@ mod tests {
     }
 
     #[test]
-    fn token_reads_up_to_whitespace_and_leaves_the_rest() {
-        assert_eq!(token(b"abc def"), Ok((&b" def"[..], &b"abc"[..])));
-        assert!(token(b" abc").is_err());
-        assert_eq!(next_token(b" \t x y"), Ok((&b" y"[..], &b"x"[..])));
-        assert!(next_token(b"  ").is_err());
+    fn word_tricks_are_exact() {
+        for b in 0..=255u8 {
+            let v = u64::from_le_bytes([b, 1, 0, 255, b, 0x80, 0x7f, b]);
+            let zero: Vec<bool> = v.to_le_bytes().iter().map(|&x| x == 0).collect();
+            let got = zero_bytes(v);
+            for (i, &z) in zero.iter().enumerate() {
+                assert_eq!(got >> (8 * i + 7) & 1 == 1, z, "{b} byte {i}");
+            }
+        }
+        for bits in 0..=255u64 {
+            let high = (0..8).fold(0, |m, i| m | (bits >> i & 1) << (8 * i + 7));
+            assert_eq!(gather_high_bits(high), bits);
+        }
+    }
+
+    /// The tokens of `line`, by a plain split, for comparison.
+    fn plain_split(line: &[u8]) -> Vec<(usize, usize)> {
+        let mut out = Vec::new();
+        let mut start = None;
+        for (i, &b) in line.iter().chain([b' '].iter()).enumerate() {
+            match (is_space(b), start) {
+                (false, None) => start = Some(i),
+                (true, Some(s)) => {
+                    out.push((s, i));
+                    start = None;
+                }
+                _ => {}
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn tokens_split_at_every_whitespace_run_across_64_byte_chunks() {
+        let mut tokens = Vec::new();
+        split_tokens(b" \t x yz\x0b\x0c", &mut tokens);
+        assert_eq!(tokens, [(3, 4), (5, 7)]);
+        split_tokens(b"", &mut tokens);
+        assert!(tokens.is_empty());
+        split_tokens(b" \r\n ", &mut tokens);
+        assert!(tokens.is_empty());
+        // Tokens and gaps of every length around the chunk edges, \x01 not whitespace.
+        let mut rng = fastrand::Rng::with_seed(7);
+        for _ in 0..2000 {
+            let len = rng.usize(0..300);
+            let line: Vec<u8> = (0..len)
+                .map(|_| {
+                    *rng.choice(b"ab \t\x01\x0b\x0d\x0e\x081.\xff".iter())
+                        .unwrap()
+                })
+                .collect();
+            split_tokens(&line, &mut tokens);
+            assert_eq!(tokens, plain_split(&line), "{line:?}");
+        }
     }
 
     #[test]

@@ -23,5 +23,9 @@ fuzz_target!(|data: &[u8]| {
     assert!(values.iter().all(|&v| v == UNKNOWN || v < MAX_RTT));
     let text = record.to_string();
     let mut again = LineParser::new();
-    assert_eq!(again.parse(text.as_bytes()), Ok(Some(record.clone())), "{text}");
+    assert_eq!(
+        again.parse(text.as_bytes()),
+        Ok(Some(record.clone())),
+        "{text}"
+    );
 });
