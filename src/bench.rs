@@ -50,6 +50,27 @@ fn decompress_all(data: &Path, selection: &Selection) -> f64 {
     started.elapsed().as_secs_f64()
 }
 
+/// Reads every file of the selection with our reader (`archive::read_file`), without
+/// parsing; returns the seconds.
+fn read_all(data: &Path, selection: &Selection) -> f64 {
+    let listing = crate::archive::list_files(data, &selection.window, None);
+    let started = Instant::now();
+    listing
+        .files
+        .par_iter()
+        .for_each_init(crate::archive::Buffers::default, |buffers, path| {
+            let _ = crate::archive::read_file(path, buffers, |_| {});
+        });
+    started.elapsed().as_secs_f64()
+}
+
+/// Writes back every dirty page before a timed stage, so that no stage pays for the
+/// writeback of an earlier one's files (a backfill timed right after the unsynced one ran
+/// 1.5-2x slower than when run alone).
+fn settle() {
+    rustix::fs::sync();
+}
+
 /// The bandwidth the NFS model assumes: 1 Gbit/s, about 110 MB/s of payload.
 pub const NFS_BANDWIDTH: f64 = 110e6;
 
@@ -86,6 +107,8 @@ pub struct DirResult {
     pub create: Stage,
     /// librrd's floor: create + one raw update call per file, strings formatted beforehand.
     pub floor: Stage,
+    /// Writing the floor's files back to disk after it (one `sync`), seconds.
+    pub floor_sync_seconds: f64,
     /// `backfill` end to end (read, sample, write), with fsync.
     pub backfill: Stage,
     /// The writing part of that backfill.
@@ -120,6 +143,9 @@ pub struct BenchReport {
     /// Decompressing every archive file with zlib alone (no parsing), on all cores, seconds:
     /// the reading half of the backfill's floor.
     pub decompress_seconds: f64,
+    /// Our reader alone (whole-file libdeflate, lines split, no parsing), on all cores,
+    /// seconds: the reading half of a floor that inflates as fast as we do.
+    pub reader_seconds: f64,
     /// One result per directory.
     pub dirs: Vec<DirResult>,
 }
@@ -152,6 +178,7 @@ pub fn run(plan: &BenchPlan) -> Result<BenchReport> {
     };
     let layout = Layout::pinger_default();
     let decompress_seconds = decompress_all(&data, &selection(&data, plan, &layout, plan.end));
+    let reader_seconds = read_all(&data, &selection(&data, plan, &layout, plan.end));
     let started = Instant::now();
     let full = collect::collect(&selection(&data, plan, &layout, plan.end), true);
     let read_seconds = started.elapsed().as_secs_f64();
@@ -189,6 +216,7 @@ pub fn run(plan: &BenchPlan) -> Result<BenchReport> {
         read_seconds,
         read_bytes: full.stats.bytes_read,
         decompress_seconds,
+        reader_seconds,
         dirs,
     })
 }
@@ -205,6 +233,7 @@ fn measure_dir(
 
     // Create only.
     let create_dir = work.join("create");
+    settle();
     let t = Instant::now();
     (0..n).into_par_iter().try_for_each(|i| {
         let key = full.key(i);
@@ -236,6 +265,7 @@ fn measure_dir(
     for (path, _, _) in &batches {
         std::fs::create_dir_all(path.parent().unwrap())?;
     }
+    settle();
     let t = Instant::now();
     let mut batches = batches;
     batches
@@ -253,6 +283,11 @@ fn measure_dir(
         io: None,
     };
     drop(batches);
+    // What putting the floor's files on disk costs: the backfill syncs each file before
+    // renaming it into place, the floor alone leaves them in the page cache.
+    let t = Instant::now();
+    settle();
+    let floor_sync_seconds = t.elapsed().as_secs_f64();
 
     // Backfill end to end, as the command runs it (read, write, srcdest, state).
     let target = |rrd: PathBuf, fsync: bool| Target {
@@ -264,6 +299,7 @@ fn measure_dir(
     };
     let timed_run = |target: &Target, end: i64, backfill: bool| -> Result<(Stage, Stage)> {
         let written = crate::report::written_mb();
+        settle();
         let counts = crate::iocount::Counts::now();
         let t = Instant::now();
         let how = if backfill {
@@ -323,6 +359,7 @@ fn measure_dir(
     let (update, _) = timed_run(&nightly, plan.end, false)?;
 
     // Fetch every file's window, no graphs.
+    settle();
     let t = Instant::now();
     let fetched: u64 = (0..n)
         .into_par_iter()
@@ -353,6 +390,7 @@ fn measure_dir(
         dir: work.to_path_buf(),
         create,
         floor,
+        floor_sync_seconds,
         backfill,
         backfill_write,
         backfill_no_fsync,
@@ -491,13 +529,14 @@ pub fn print_table(out: &mut impl std::io::Write, r: &BenchReport) -> std::io::R
     writeln!(
         out,
         "{} keys, {} samples, {} threads; reading + sampling the archive: {:.2} s ({:.0} MB/s); \
-         decompressing alone: {:.2} s",
+         decompressing alone: {:.2} s with zlib, {:.2} s with our reader (libdeflate)",
         r.keys,
         r.samples,
         r.threads,
         r.read_seconds,
         r.read_bytes as f64 / 1e6 / r.read_seconds.max(1e-9),
-        r.decompress_seconds
+        r.decompress_seconds,
+        r.reader_seconds
     )?;
     write!(out, "{:<34}", "")?;
     for d in &r.dirs {
@@ -520,13 +559,38 @@ pub fn print_table(out: &mut impl std::io::Write, r: &BenchReport) -> std::io::R
     row(out, "librrd floor (create + 1 update)", &|d| rate(&d.floor))?;
     row(out, "backfill, end to end", &|d| rate(&d.backfill))?;
     row(out, "  of which writing", &|d| rate(&d.backfill_write))?;
+    // Like with like: the floor leaves its files in the page cache, as a backfill without
+    // fsync does; a backfill that syncs each file compares with the floor plus its sync.
+    let floor = |d: &DirResult, reading: f64| reading + d.floor.seconds;
+    let durable = |d: &DirResult, reading: f64| floor(d, reading) + d.floor_sync_seconds;
     row(out, "floor: zlib + librrd alone", &|d| {
-        format!("{:.2} s", r.decompress_seconds + d.floor.seconds)
+        format!("{:.2} s", floor(d, r.decompress_seconds))
     })?;
-    row(out, "  backfill / that floor", &|d| {
+    row(out, "  backfill without fsync / floor", &|d| {
         format!(
             "{:.2}x",
-            d.backfill.seconds / (r.decompress_seconds + d.floor.seconds).max(1e-9)
+            d.backfill_no_fsync.seconds / floor(d, r.decompress_seconds).max(1e-9)
+        )
+    })?;
+    row(out, "  with our reader instead of zlib", &|d| {
+        format!(
+            "{:.2}x",
+            d.backfill_no_fsync.seconds / floor(d, r.reader_seconds).max(1e-9)
+        )
+    })?;
+    row(out, "floor + sync of its files", &|d| {
+        format!("{:.2} s", durable(d, r.decompress_seconds))
+    })?;
+    row(out, "  backfill (fsync) / that floor", &|d| {
+        format!(
+            "{:.2}x",
+            d.backfill.seconds / durable(d, r.decompress_seconds).max(1e-9)
+        )
+    })?;
+    row(out, "  with our reader instead of zlib", &|d| {
+        format!(
+            "{:.2}x",
+            d.backfill.seconds / durable(d, r.reader_seconds).max(1e-9)
         )
     })?;
     row(out, "  writing / librrd floor", &|d| {
