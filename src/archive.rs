@@ -270,24 +270,30 @@ pub struct Broken {
 /// Opens a file for [`read_lines`]: gzip files (multi-member streams included) are
 /// decompressed as they are read, so memory never depends on a file's size.
 pub fn open(path: &Path) -> Result<Box<dyn BufRead + Send>, ArchiveError> {
-    let file = open_counted(path)?;
-    Ok(if is_gzip(path) {
-        Box::new(gzip_stream(BufReader::with_capacity(64 * 1024, file)))
-    } else {
-        Box::new(BufReader::with_capacity(BUFFER, file))
-    })
+    let (file, _) = open_counted(path)?;
+    Ok(streamed(file, is_gzip(path)))
 }
 
 /// Opens a file, counting it (and its whole size, read as stored: what crosses the wire
-/// from a file server) for the NFS figures.
-fn open_counted(path: &Path) -> Result<std::fs::File, ArchiveError> {
+/// from a file server) for the NFS figures; returns it with that size.
+fn open_counted(path: &Path) -> Result<(std::fs::File, u64), ArchiveError> {
     let file = std::fs::File::open(path).map_err(|source| ArchiveError::Io {
         path: path.to_path_buf(),
         source,
     })?;
+    let size = file.metadata().map_or(0, |m| m.len());
     crate::iocount::open();
-    crate::iocount::read(file.metadata().map_or(0, |m| m.len()));
-    Ok(file)
+    crate::iocount::read(size);
+    Ok((file, size))
+}
+
+/// A file read through a buffer, decompressed as it is read when `gzip`.
+fn streamed(file: std::fs::File, gzip: bool) -> Box<dyn BufRead + Send> {
+    if gzip {
+        Box::new(gzip_stream(BufReader::with_capacity(64 * 1024, file)))
+    } else {
+        Box::new(BufReader::with_capacity(BUFFER, file))
+    }
 }
 
 fn gzip_stream<R: BufRead>(packed: R) -> BufReader<MultiGzDecoder<R>> {
@@ -393,7 +399,7 @@ pub fn read_file(
     buffers: &mut Buffers,
     mut each: impl FnMut(Piece<'_>),
 ) -> Result<FileRead, ArchiveError> {
-    let mut file = open_counted(path)?;
+    let (mut file, size) = open_counted(path)?;
     let gzip = is_gzip(path);
     let mut lines = 0usize;
     let counted = |piece: Piece<'_>| {
@@ -409,7 +415,7 @@ pub fn read_file(
         inflater,
     } = buffers;
     let whole = gzip
-        && read_packed(&mut file, packed).map_err(|source| ArchiveError::Io {
+        && read_packed(&mut file, size, packed).map_err(|source| ArchiveError::Io {
             path: path.to_path_buf(),
             source,
         })?;
@@ -421,12 +427,8 @@ pub fn read_file(
             // Damaged, or too much text: zlib streams it and keeps the lines before damage.
             read_lines(&mut gzip_stream(&packed[..]), line, true, true, counted)
         }
-    } else if gzip {
-        let mut reader = gzip_stream(BufReader::with_capacity(64 * 1024, file));
-        read_lines(&mut reader, line, true, true, counted)
     } else {
-        let mut reader = BufReader::with_capacity(BUFFER, file);
-        read_lines(&mut reader, line, false, false, counted)
+        read_lines(&mut *streamed(file, gzip), line, gzip, gzip, counted)
     };
     match result {
         Ok(bytes) => Ok(FileRead {
@@ -458,18 +460,21 @@ pub fn read_file(
     }
 }
 
-/// Reads a gzip file whole into `packed` if it is no larger than [`WHOLE_GZIP_MAX`]. False,
-/// with the file rewound, when it is larger or reading failed: streaming it then meets the
-/// failure where it lies, after the lines before it.
-fn read_packed(file: &mut std::fs::File, packed: &mut Vec<u8>) -> std::io::Result<bool> {
+/// Reads a gzip file of `size` bytes whole into `packed` if it is no larger than
+/// [`WHOLE_GZIP_MAX`]. False, with the file rewound, when it is larger (or has grown past
+/// it) or reading failed: streaming it then meets the failure where it lies, after the lines
+/// before it.
+fn read_packed(file: &mut std::fs::File, size: u64, packed: &mut Vec<u8>) -> std::io::Result<bool> {
     use std::io::{Read, Seek};
     const MAX: u64 = WHOLE_GZIP_MAX as u64;
     packed.clear();
-    let fits = file.metadata().is_ok_and(|m| m.len() <= MAX)
-        && Read::by_ref(file)
+    let fits = size <= MAX && {
+        packed.reserve(size as usize);
+        Read::by_ref(file)
             .take(MAX + 1)
             .read_to_end(packed)
-            .is_ok_and(|n| n as u64 <= MAX);
+            .is_ok_and(|n| n as u64 <= MAX)
+    };
     if !fits {
         packed.clear();
         file.rewind()?;
