@@ -1,5 +1,6 @@
 //! Integration tests: the built binary run on fixtures in fresh temp dirs.
 
+mod bench;
 mod config;
 mod convert;
 mod cron;

@@ -1,0 +1,50 @@
+//! `bench`: a small run end to end, its table and its JSON report.
+
+use crate::util::run;
+
+#[test]
+fn a_small_bench_prints_every_floor_figure_and_leaves_nothing_behind() {
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("bench.json");
+    let work = dir.path().join("work");
+    let (code, stdout, stderr) = run(&[
+        "bench",
+        "--dir",
+        work.to_str().unwrap(),
+        "--keys",
+        "8",
+        "--days",
+        "2",
+        "--cli-keys",
+        "1",
+        "--end",
+        "2026-11-01",
+        "--json",
+        json.to_str().unwrap(),
+        "-q",
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    for row in [
+        "with zlib",
+        "with our reader (libdeflate)",
+        "floor: zlib + librrd alone",
+        "backfill without fsync / floor",
+        "floor + sync of its files",
+        "backfill (fsync) / that floor",
+        "with our reader instead of zlib",
+        "writing / librrd floor",
+    ] {
+        assert!(stdout.contains(row), "{row}: {stdout}");
+    }
+    let report: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    assert_eq!(report["keys"], 8);
+    for field in ["decompress_seconds", "reader_seconds"] {
+        assert!(report[field].as_f64().unwrap() > 0.0, "{field}: {report}");
+    }
+    let measured = &report["dirs"][0];
+    assert!(measured["floor"]["seconds"].as_f64().unwrap() > 0.0);
+    assert!(measured["floor_sync_seconds"].as_f64().unwrap() >= 0.0);
+    assert!(measured["backfill"]["samples"].as_u64().unwrap() > 0);
+    // Its temporary tree is gone (no --keep).
+    assert_eq!(std::fs::read_dir(&work).unwrap().count(), 0);
+}
