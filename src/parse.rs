@@ -272,8 +272,8 @@ impl Reject {
 /// Parses lines one at a time, reusing its buffers.
 #[derive(Debug, Default)]
 pub struct LineParser {
-    /// Token positions of the current line (start, end).
-    tokens: Vec<(usize, usize)>,
+    /// Token edges of the current line: start, end, start, end... (see [`split_tokens`]).
+    edges: Vec<usize>,
     pings: Vec<Ping>,
     /// Sequence numbers of 64 and above seen on the current line (the usual 0..64 use a
     /// bitset): counting distinct ones stays linear in the line's length.
@@ -293,20 +293,20 @@ impl LineParser {
         }
         // One pass splits the line into tokens and finds its first NUL and first `;`;
         // fields are then read by position.
-        let marks = split_tokens(line, &mut self.tokens);
+        let marks = split_tokens(line, &mut self.edges);
         if let Some(i) = marks.nul {
             return Err(Reject::Nul { column: i + 1 });
         }
         // Anything from a `;` on is a comment.
         let line = match marks.semicolon {
             Some(i) => {
-                cut_tokens(&mut self.tokens, i);
+                cut_tokens(&mut self.edges, i);
                 &line[..i]
             }
             None => line,
         };
-        let tokens = &self.tokens;
-        let tok = |i: usize| &line[tokens[i].0..tokens[i].1];
+        let tokens = self.edges.as_chunks::<2>().0;
+        let tok = |i: usize| &line[tokens[i][0]..tokens[i][1]];
         let count = tokens.len();
         if count == 0 || tok(0)[0] == b'#' {
             return Ok(None);
@@ -324,10 +324,10 @@ impl LineParser {
         let f = if shape == Shape::Unreachable { 3 } else { 4 };
         // Names and addresses are one UTF-8 check together (they are all ASCII as a rule);
         // when that fails, each is checked alone, for the reason and column.
-        let head = std::str::from_utf8(&line[..tokens[f - 1].1]);
+        let head = std::str::from_utf8(&line[..tokens[f - 1][1]]);
         let (monitor, monitor_addr, remote, remote_addr) = match head {
             Ok(head) => {
-                let text = |i: usize| &head[tokens[i].0..tokens[i].1];
+                let text = |i: usize| &head[tokens[i][0]..tokens[i][1]];
                 (
                     host_name("monitor", text(0))?,
                     text(1),
@@ -416,7 +416,7 @@ impl LineParser {
         let mut low: u64 = 0;
         let mut distinct = 0;
         let (seq_toks, rtt_toks) = tokens[11..].split_at(p);
-        for (&(s, e), &(rtt_start, rtt_end)) in seq_toks.iter().zip(rtt_toks) {
+        for (&[s, e], &[rtt_start, rtt_end]) in seq_toks.iter().zip(rtt_toks) {
             let seq_tok = &line[s..e];
             let seq = u32::try_from(integer("sequence number", seq_tok)?)
                 .map_err(|_| out_of_bounds("sequence number", seq_tok, "below 2^32"))?;
@@ -462,14 +462,14 @@ struct Marks {
     semicolon: Option<usize>,
 }
 
-/// Splits `line` at runs of whitespace into `tokens` (cleared first), as (start, end)
-/// positions, and finds its first NUL and `;` on the way. Works 64 bytes at a time: bitmasks
-/// of the bytes, then one step per token edge instead of one branch per byte (which made up
-/// half of the parser's time).
-fn split_tokens(line: &[u8], tokens: &mut Vec<(usize, usize)>) -> Marks {
-    tokens.clear();
+/// Splits `line` at runs of whitespace, writing each token's start and end to `edges`
+/// (cleared first; token i is `edges[2i]..edges[2i + 1]`), and finds its first NUL and `;`
+/// on the way. Works 64 bytes at a time: bitmasks of the bytes, then one step per token edge
+/// with no branch on its kind, instead of one branch per byte (which made up half of the
+/// parser's time).
+fn split_tokens(line: &[u8], edges: &mut Vec<usize>) -> Marks {
+    edges.clear();
     let mut marks = Marks::default();
-    let mut start = 0;
     // Whether the byte before the current chunk is whitespace (the line start counts as one).
     let mut after_space = true;
     let mut chunks = line.chunks_exact(64);
@@ -483,32 +483,33 @@ fn split_tokens(line: &[u8], tokens: &mut Vec<(usize, usize)>) -> Marks {
         marks.semicolon = marks.semicolon.or_else(|| first(masks.semicolon));
         let space = masks.space;
         // A bit set where a byte differs from the one before it: a token starts or ends.
-        let mut edges = space ^ ((space << 1) | u64::from(after_space));
-        while edges != 0 {
-            let i = edges.trailing_zeros() as usize;
-            if space >> i & 1 == 0 {
-                start = c * 64 + i;
-            } else {
-                tokens.push((start, c * 64 + i));
-            }
-            edges &= edges - 1;
+        // Starts and ends alternate, beginning with a start.
+        let mut bits = space ^ ((space << 1) | u64::from(after_space));
+        while bits != 0 {
+            edges.push(c * 64 + bits.trailing_zeros() as usize);
+            bits &= bits - 1;
         }
         after_space = space >> 63 == 1;
     }
-    // The padding is spaces, so the last token has ended.
+    // The padding is spaces, so the last token has ended: the edges come in pairs.
     marks
 }
 
-/// Drops what `split_tokens` found from byte `cut` on (a `;` comment).
-fn cut_tokens(tokens: &mut Vec<(usize, usize)>, cut: usize) {
-    tokens.truncate(tokens.iter().take_while(|t| t.0 < cut).count());
-    if let Some(last) = tokens.last_mut() {
-        last.1 = last.1.min(cut);
+/// Drops the tokens `split_tokens` found from byte `cut` on (a `;` comment).
+fn cut_tokens(edges: &mut Vec<usize>, cut: usize) {
+    let kept = edges
+        .as_chunks::<2>()
+        .0
+        .iter()
+        .take_while(|t| t[0] < cut)
+        .count();
+    edges.truncate(2 * kept);
+    if let Some(end) = edges.last_mut() {
+        *end = (*end).min(cut);
     }
 }
 
 const ONES: u64 = 0x0101_0101_0101_0101;
-const HIGH: u64 = 0x8080_8080_8080_8080;
 
 /// Bit i of each mask is about byte i of a 64-byte chunk.
 #[derive(Debug, Default)]
@@ -518,43 +519,30 @@ struct ByteMasks {
     nul: u64,
 }
 
-/// The whitespace, `;` and NUL bytes of `chunk`, eight bytes at a time: a word with no
-/// control byte (the usual case) has only spaces to find, and a `;` is rare enough that only
-/// its presence is tracked per word.
+/// The whitespace, `;` and NUL bytes of `chunk`. First one class byte per input byte (a
+/// plain loop the compiler turns into vector compares), then eight class bytes at a time
+/// into bits; `;` and NUL are rare enough to need a look only in words that have one.
 fn byte_masks(chunk: &[u8; 64]) -> ByteMasks {
-    let mut masks = ByteMasks::default();
-    let mut semicolons = 0;
-    for (w, word) in chunk.chunks_exact(8).enumerate() {
-        let v = u64::from_le_bytes(word.try_into().expect("8 bytes"));
-        semicolons |= zero_bytes(v ^ (ONES * u64::from(b';')));
-        let has_control = v.wrapping_sub(ONES * 0x20) & !v & HIGH != 0;
-        let space = if has_control {
-            let high = |hit: fn(u8) -> bool| {
-                word.iter()
-                    .enumerate()
-                    .filter(|&(_, &b)| hit(b))
-                    .fold(0, |m, (i, _)| m | 0x80 << (8 * i))
-            };
-            masks.nul |= gather_high_bits(high(|b| b == 0)) << (8 * w);
-            high(is_space)
-        } else {
-            zero_bytes(v ^ (ONES * u64::from(b' ')))
-        };
-        masks.space |= gather_high_bits(space) << (8 * w);
+    const SPACE: u8 = 1;
+    const SEMICOLON: u8 = 2;
+    const NUL: u8 = 4;
+    let mut class = [0u8; 64];
+    for (c, &b) in class.iter_mut().zip(chunk) {
+        *c = (u8::from(is_space(b)) * SPACE)
+            | (u8::from(b == b';') * SEMICOLON)
+            | (u8::from(b == 0) * NUL);
     }
-    if semicolons != 0 {
-        masks.semicolon = chunk
-            .iter()
-            .enumerate()
-            .filter(|&(_, &b)| b == b';')
-            .fold(0, |m, (i, _)| m | 1 << i);
+    let bits = |v: u64, class: u8| gather_high_bits((v >> class.trailing_zeros() & ONES) << 7);
+    let mut masks = ByteMasks::default();
+    for (w, word) in class.chunks_exact(8).enumerate() {
+        let v = u64::from_le_bytes(word.try_into().expect("8 bytes"));
+        masks.space |= bits(v, SPACE) << (8 * w);
+        if v & !ONES != 0 {
+            masks.semicolon |= bits(v, SEMICOLON) << (8 * w);
+            masks.nul |= bits(v, NUL) << (8 * w);
+        }
     }
     masks
-}
-
-/// The high bit of each byte of `v` that is zero, exactly (no carries between bytes).
-fn zero_bytes(v: u64) -> u64 {
-    !(((v & !HIGH) + !HIGH) | v) & HIGH
 }
 
 /// The high bits of the 8 bytes (nothing else set) as an 8-bit number, byte 0 lowest.
@@ -761,19 +749,18 @@ mod tests {
     }
 
     #[test]
-    fn word_tricks_are_exact() {
-        for b in 0..=255u8 {
-            let v = u64::from_le_bytes([b, 1, 0, 255, b, 0x80, 0x7f, b]);
-            let zero: Vec<bool> = v.to_le_bytes().iter().map(|&x| x == 0).collect();
-            let got = zero_bytes(v);
-            for (i, &z) in zero.iter().enumerate() {
-                assert_eq!(got >> (8 * i + 7) & 1 == 1, z, "{b} byte {i}");
-            }
-        }
+    fn gathering_the_high_bits_is_exact() {
         for bits in 0..=255u64 {
             let high = (0..8).fold(0, |m, i| m | (bits >> i & 1) << (8 * i + 7));
             assert_eq!(gather_high_bits(high), bits);
         }
+    }
+
+    /// The tokens of `edges`, as (start, end).
+    fn pairs(edges: &[usize]) -> Vec<(usize, usize)> {
+        let (pairs, rest) = edges.as_chunks::<2>();
+        assert!(rest.is_empty(), "edges come in pairs");
+        pairs.iter().map(|&[s, e]| (s, e)).collect()
     }
 
     /// The tokens of `line`, by a plain split, for comparison.
@@ -795,13 +782,13 @@ mod tests {
 
     #[test]
     fn tokens_split_at_every_whitespace_run_across_64_byte_chunks() {
-        let mut tokens = Vec::new();
-        split_tokens(b" \t x yz\x0b\x0c", &mut tokens);
-        assert_eq!(tokens, [(3, 4), (5, 7)]);
-        split_tokens(b"", &mut tokens);
-        assert!(tokens.is_empty());
-        split_tokens(b" \r\n ", &mut tokens);
-        assert!(tokens.is_empty());
+        let mut edges = Vec::new();
+        split_tokens(b" \t x yz\x0b\x0c", &mut edges);
+        assert_eq!(pairs(&edges), [(3, 4), (5, 7)]);
+        split_tokens(b"", &mut edges);
+        assert!(edges.is_empty());
+        split_tokens(b" \r\n ", &mut edges);
+        assert!(edges.is_empty());
         // Tokens and gaps of every length around the chunk edges, \x01 not whitespace.
         let mut rng = fastrand::Rng::with_seed(7);
         for _ in 0..2000 {
@@ -812,27 +799,27 @@ mod tests {
                         .unwrap()
                 })
                 .collect();
-            split_tokens(&line, &mut tokens);
-            assert_eq!(tokens, plain_split(&line), "{line:?}");
+            split_tokens(&line, &mut edges);
+            assert_eq!(pairs(&edges), plain_split(&line), "{line:?}");
         }
     }
 
     #[test]
     fn the_tokenizing_pass_finds_the_first_nul_and_semicolon_anywhere() {
-        let mut tokens = Vec::new();
+        let mut edges = Vec::new();
         let mut rng = fastrand::Rng::with_seed(11);
         for _ in 0..2000 {
             let len = rng.usize(0..300);
             let line: Vec<u8> = (0..len)
                 .map(|_| *rng.choice(b"aaaaaaaa  \t;\x00\x01".iter()).unwrap())
                 .collect();
-            let marks = split_tokens(&line, &mut tokens);
+            let marks = split_tokens(&line, &mut edges);
             let first = |byte| line.iter().position(|&b| b == byte);
             assert_eq!(marks.nul, first(0), "{line:?}");
             assert_eq!(marks.semicolon, first(b';'), "{line:?}");
             if let Some(cut) = marks.semicolon {
-                cut_tokens(&mut tokens, cut);
-                assert_eq!(tokens, plain_split(&line[..cut]), "{line:?}");
+                cut_tokens(&mut edges, cut);
+                assert_eq!(pairs(&edges), plain_split(&line[..cut]), "{line:?}");
             }
         }
     }
