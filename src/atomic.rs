@@ -6,6 +6,10 @@
 //! run can remove what a killed one left), filled by the caller, given the mode a Unix tool
 //! would give it, fsynced, renamed over the target, and the directory fsynced.
 //!
+//! A backfill writes thousands of files at once: it stages them in a [`Staging`] instead, and
+//! commits them together: one sync of their file system, then the renames, then one fsync a
+//! directory. No rename happens before the data it exposes is durable, as with [`replace`].
+//!
 //! Modes: a new file gets `0666 & ~umask`, as `rrdtool create`, `cp` or a shell redirection
 //! would make it; a replaced file keeps its mode, owner and group (where the process may set
 //! them), so a site that made its tree group-writable or handed it to www-data keeps that.
@@ -13,6 +17,7 @@
 use std::fs::{File, Permissions};
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 use thiserror::Error;
 
 /// Every temporary file ends with this; nothing else we write does.
@@ -77,10 +82,155 @@ pub fn replace<T, E: From<WriteError>>(
     options: Options<'_>,
     fill: impl FnOnce(&mut File, &Path) -> Result<T, E>,
 ) -> Result<T, E> {
-    let dir = match path.parent() {
+    let (value, staged) = prepare(path, options, options.fsync, fill)?;
+    staged.rename()?;
+    if options.fsync {
+        sync_dir(parent_dir(path))?;
+    }
+    Ok(value)
+}
+
+/// A filled temporary file waiting to replace its target.
+#[derive(Debug)]
+struct Staged {
+    /// Removed when dropped, unless renamed.
+    temp: tempfile::TempPath,
+    path: PathBuf,
+}
+
+impl Staged {
+    fn dir(&self) -> &Path {
+        parent_dir(&self.path)
+    }
+
+    fn rename(self) -> Result<(), WriteError> {
+        crate::faults::point("before-rename");
+        self.temp
+            .persist(&self.path)
+            .map_err(|e| WriteError::new(&self.path, "cannot rename into place", e.error))?;
+        crate::iocount::rename();
+        Ok(())
+    }
+}
+
+/// Files filled by many workers and committed together (see the module comment).
+#[derive(Debug, Default)]
+pub struct Staging {
+    staged: Mutex<Vec<Staged>>,
+}
+
+impl Staging {
+    /// Like [`replace`], but the file is only filled; it replaces `path` at [`Staging::commit`].
+    pub fn stage<T, E: From<WriteError>>(
+        &self,
+        path: &Path,
+        options: Options<'_>,
+        fill: impl FnOnce(&mut File, &Path) -> Result<T, E>,
+    ) -> Result<T, E> {
+        let (value, staged) = prepare(path, options, false, fill)?;
+        self.staged
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .push(staged);
+        Ok(value)
+    }
+
+    /// Makes every staged file durable (with `fsync`: one `syncfs` a file system), renames
+    /// each over its target, and fsyncs each directory once. Returns the targets that were not
+    /// replaced, or whose rename may not be durable, with the reason; the others are done.
+    pub fn commit(self, fsync: bool) -> Vec<WriteError> {
+        let staged = self
+            .staged
+            .into_inner()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut failed = Vec::new();
+        let mut synced: Vec<(u64, Result<(), String>)> = Vec::new();
+        let mut renamed: Vec<(PathBuf, Vec<PathBuf>)> = Vec::new();
+        let ready: Vec<Staged> = staged
+            .into_iter()
+            .filter(|s| {
+                if !fsync {
+                    return true;
+                }
+                match sync_file_system(s.dir(), &mut synced) {
+                    Ok(()) => true,
+                    Err(message) => {
+                        let error = std::io::Error::other(message);
+                        failed.push(WriteError::new(&s.path, "cannot sync", error));
+                        false
+                    }
+                }
+            })
+            .collect();
+        crate::faults::point("batch-synced");
+        for staged in ready {
+            let (dir, path) = (staged.dir().to_path_buf(), staged.path.clone());
+            match staged.rename() {
+                Ok(()) => match renamed.iter_mut().find(|(d, _)| *d == dir) {
+                    Some((_, paths)) => paths.push(path),
+                    None => renamed.push((dir, vec![path])),
+                },
+                Err(e) => failed.push(e),
+            }
+        }
+        if fsync {
+            for (dir, paths) in renamed {
+                if let Err(e) = sync_dir(&dir) {
+                    let reason = e.to_string();
+                    failed.extend(paths.iter().map(|p| {
+                        WriteError::new(
+                            p,
+                            "cannot sync its directory",
+                            std::io::Error::other(reason.clone()),
+                        )
+                    }));
+                }
+            }
+        }
+        failed
+    }
+}
+
+/// One `syncfs` for the file system holding `dir`, unless `done` has it already (by device).
+fn sync_file_system(dir: &Path, done: &mut Vec<(u64, Result<(), String>)>) -> Result<(), String> {
+    let handle = File::open(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let device = handle
+        .metadata()
+        .map_err(|e| format!("{}: {e}", dir.display()))?
+        .dev();
+    if let Some((_, result)) = done.iter().find(|(d, _)| *d == device) {
+        return result.clone();
+    }
+    let result = rustix::fs::syncfs(&handle).map_err(|e| format!("{}: syncfs: {e}", dir.display()));
+    crate::iocount::fsync();
+    done.push((device, result.clone()));
+    result
+}
+
+/// The rename itself is only durable once the directory is.
+fn sync_dir(dir: &Path) -> Result<(), WriteError> {
+    crate::iocount::fsync();
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(|e| WriteError::new(dir, "cannot sync directory", e))
+}
+
+fn parent_dir(path: &Path) -> &Path {
+    match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
-    };
+    }
+}
+
+/// Everything of [`replace`] before the rename: the temporary file, filled, given its mode,
+/// and fsynced if `sync_file`.
+fn prepare<T, E: From<WriteError>>(
+    path: &Path,
+    options: Options<'_>,
+    sync_file: bool,
+    fill: impl FnOnce(&mut File, &Path) -> Result<T, E>,
+) -> Result<(T, Staged), E> {
+    let dir = parent_dir(path);
     std::fs::create_dir_all(dir).map_err(|e| WriteError::new(dir, "cannot create directory", e))?;
     // What the file had before, if it is a plain file we replace.
     let previous = std::fs::symlink_metadata(path)
@@ -129,24 +279,19 @@ pub fn replace<T, E: From<WriteError>>(
             .set_permissions(Permissions::from_mode(new_mode))
             .map_err(io("cannot set the mode"))?,
     }
-    if options.fsync {
+    if sync_file {
         written.sync_all().map_err(io("cannot sync"))?;
         crate::iocount::fsync();
     }
     crate::iocount::written(written.metadata().map_or(0, |m| m.len()));
     drop(written);
-    crate::faults::point("before-rename");
-    temp.persist(path)
-        .map_err(|e| WriteError::new(path, "cannot rename into place", e.error))?;
-    crate::iocount::rename();
-    if options.fsync {
-        crate::iocount::fsync();
-        // The rename itself is only durable once the directory is.
-        File::open(dir)
-            .and_then(|d| d.sync_all())
-            .map_err(|e| WriteError::new(dir, "cannot sync directory", e))?;
-    }
-    Ok(value)
+    Ok((
+        value,
+        Staged {
+            temp,
+            path: path.to_path_buf(),
+        },
+    ))
 }
 
 /// Whether `name` is one of our temporary files (of the run tagged `tag`; "" matches all).
@@ -206,6 +351,52 @@ mod tests {
         assert!(err.contains("cannot write: disk full"), "{err}");
         assert_eq!(std::fs::read(&path).unwrap(), b"old");
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn staged_files_replace_their_targets_only_at_the_commit() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b, c) = (
+            dir.path().join("m1/a.rrd"),
+            dir.path().join("m2/b.rrd"),
+            dir.path().join("m2/c.rrd"),
+        );
+        write(&a, b"old").unwrap();
+        std::fs::set_permissions(&a, Permissions::from_mode(0o640)).unwrap();
+        // A directory where a file should go: its rename fails, and only its own.
+        std::fs::create_dir_all(c.join("in-the-way")).unwrap();
+        let staging = Staging::default();
+        for (path, text) in [(&a, b"new a"), (&b, b"new b"), (&c, b"new c")] {
+            staging
+                .stage(path, Options::default(), |file, temp| {
+                    use std::io::Write;
+                    file.write_all(text)
+                        .map_err(|e| WriteError::new(temp, "cannot write", e))
+                })
+                .unwrap();
+        }
+        let failed: Result<(), WriteError> = staging.stage(&b, Options::default(), |_, temp| {
+            Err(WriteError::new(
+                temp,
+                "cannot write",
+                std::io::Error::other("full"),
+            ))
+        });
+        assert!(failed.is_err());
+        assert_eq!(std::fs::read(&a).unwrap(), b"old", "nothing replaced yet");
+        assert!(!b.exists());
+
+        let errors = staging.commit(true);
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert_eq!(errors[0].path, c);
+        assert_eq!(std::fs::read(&a).unwrap(), b"new a");
+        assert_eq!(mode(&a), 0o640, "a replaced file keeps its mode");
+        assert_eq!(std::fs::read(&b).unwrap(), b"new b");
+        assert_eq!(
+            remove_leftovers(dir.path(), ""),
+            0,
+            "no temporary file left"
+        );
     }
 
     #[test]

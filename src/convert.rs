@@ -115,14 +115,16 @@ pub fn convert(
     bar: &ProgressBar,
 ) -> (Vec<Outcome>, WriteStats) {
     let started = Instant::now();
-    let outcomes: Vec<Outcome> = (0..collection.len())
+    // A backfill replaces every file: they are synced and renamed together at the end.
+    let staging = (mode == Mode::Backfill).then(atomic::Staging::default);
+    let mut outcomes: Vec<Outcome> = (0..collection.len())
         .into_par_iter()
         .map(|i| {
             // One key's samples at a time per worker: memory follows the keys in flight.
             let s = collection.series(i);
             let result = match refused.get(&s.key) {
                 Some(message) => Err(message.clone()),
-                None => write_series(&s, target, mode).map_err(|e| e.to_string()),
+                None => write_series(&s, target, mode, staging.as_ref()).map_err(|e| e.to_string()),
             };
             crate::faults::point("mid-batch");
             bar.inc(1);
@@ -132,6 +134,16 @@ pub fn convert(
             Outcome { key: s.key, result }
         })
         .collect();
+    if let Some(staging) = staging {
+        let failed = staging.commit(target.fsync);
+        for outcome in &mut outcomes {
+            let path = outcome.key.rrd_path(&target.rrd_dir);
+            if let Some(e) = failed.iter().find(|e| e.path == path) {
+                bar.suspend(|| crate::say!("error: {}: {e}", outcome.key));
+                outcome.result = Err(e.to_string());
+            }
+        }
+    }
     let mut stats = WriteStats::tally(&outcomes);
     stats.seconds = started.elapsed().as_secs_f64();
     (outcomes, stats)
@@ -160,7 +172,12 @@ impl WriteStats {
     }
 }
 
-fn write_series(series: &Series, target: &Target, mode: Mode) -> Result<(Action, u64), StoreError> {
+fn write_series(
+    series: &Series,
+    target: &Target,
+    mode: Mode,
+    staging: Option<&atomic::Staging>,
+) -> Result<(Action, u64), StoreError> {
     let path = series.key.rrd_path(&target.rrd_dir);
     let exists = path.exists();
     let partial = mode == Mode::Update { partial: true };
@@ -172,7 +189,7 @@ fn write_series(series: &Series, target: &Target, mode: Mode) -> Result<(Action,
         daemon.flush(&path)?;
     }
     if mode == Mode::Backfill || !exists {
-        let written = build(series, &path, target)?;
+        let written = build(series, &path, target, staging)?;
         let action = if exists {
             Action::Rebuilt
         } else {
@@ -185,7 +202,7 @@ fn write_series(series: &Series, target: &Target, mode: Mode) -> Result<(Action,
         if partial {
             return Ok((Action::Deferred, 0));
         }
-        return Ok((Action::Rebuilt, build(series, &path, target)?));
+        return Ok((Action::Rebuilt, build(series, &path, target, None)?));
     }
     let from = series.first_after(last);
     if from == series.len() {
@@ -272,20 +289,30 @@ fn append_in_place(
     }
 }
 
-/// Builds the whole file from the series, starting one step before the first sample.
-fn build(series: &Series, path: &Path, target: &Target) -> Result<u64, StoreError> {
+/// Builds the whole file from the series, starting one step before the first sample; with
+/// `staging`, the file replaces `path` only when the staging is committed.
+fn build(
+    series: &Series,
+    path: &Path,
+    target: &Target,
+    staging: Option<&atomic::Staging>,
+) -> Result<u64, StoreError> {
     if let (Some(daemon), true) = (&target.daemon, path.exists()) {
         daemon.flush_and_forget(path)?;
     }
     let step = i64::from(target.layout.step);
     let start = series.slots[0] - step;
-    replace_atomically(path, target, |temp| {
+    let fill = |temp: &Path| {
         store::create(temp, &target.layout, start)?;
         let mut batch = UpdateBatch::new();
         let written = format_updates(series, 0, start, target.layout.step, &mut batch);
         store::update(temp, &mut batch)?;
         Ok(written)
-    })
+    };
+    match staging {
+        Some(staging) => staging.stage(path, options(target), |_, temp| fill(temp)),
+        None => replace_atomically(path, target, fill),
+    }
 }
 
 /// Whether the file lacks (or holds a different) sample for a slot at or before its last
@@ -450,11 +477,14 @@ fn replace_atomically(
     target: &Target,
     fill: impl FnOnce(&Path) -> Result<u64, StoreError>,
 ) -> Result<u64, StoreError> {
-    let options = atomic::Options {
+    atomic::replace(path, options(target), |_, temp| fill(temp))
+}
+
+fn options(target: &Target) -> atomic::Options<'_> {
+    atomic::Options {
         fsync: target.fsync,
         tag: &target.temp_tag,
-    };
-    atomic::replace(path, options, |_, temp| fill(temp))
+    }
 }
 
 fn io_error(path: &Path, what: &str, e: std::io::Error) -> StoreError {

@@ -3,16 +3,18 @@
 //! `PINGER_SMOKEPING_CRASH=<point>[:<n>]`; release builds never look at the variable.
 //!
 //! The points: `after-temp` (a temporary file is filled), `before-rename` (it is synced and
-//! about to replace its target), `srcdest` (srcdest.txt's new text is written, not yet in
+//! about to replace its target), `batch-synced` (backfill: all of a batch's files are synced,
+//! none renamed yet), `srcdest` (srcdest.txt's new text is written, not yet in
 //! place), `state` (likewise for the run record), `mid-batch` (a key's file is done, others
 //! are not), and on the in-place append (see `journal`): `before-journal`, `after-journal`,
 //! `mid-update` (librrd has applied part of the night's updates) and `before-cleanup` (all of
 //! them, the journal not yet removed).
 
 /// Every point's name.
-pub const POINTS: [&str; 9] = [
+pub const POINTS: [&str; 10] = [
     "after-temp",
     "before-rename",
+    "batch-synced",
     "srcdest",
     "state",
     "mid-batch",
