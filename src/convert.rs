@@ -396,66 +396,75 @@ pub fn format_updates(
     let step = i64::from(step);
     let unknowns = ":U".repeat(3 + series.key.pings as usize);
     let mut prev = last;
-    let mut text = Vec::with_capacity(16 + 10 * (3 + series.key.pings as usize));
+    let mut gap = Vec::new();
+    // One sample's text, written in place: the time, `:U:`, the loss, and 1 + N values, each
+    // after a `:` (no capacity check a digit; the buffer is sized once for the longest).
+    let mut text = vec![0; 20 + 3 + 10 + (1 + series.key.pings as usize) * (1 + VALUE_MAX)];
     for i in from..series.len() {
         let t = series.slots[i];
         if t - step > prev {
             batch.begin();
-            text.clear();
-            let _ = write!(text, "{}{unknowns}", t - step);
-            batch.push(&text);
+            gap.clear();
+            let _ = write!(gap, "{}{unknowns}", t - step);
+            batch.push(&gap);
         }
         let sample = series.sample(i);
         let mut ints = itoa::Buffer::new();
-        text.clear();
-        text.extend_from_slice(ints.format(t).as_bytes());
-        text.extend_from_slice(b":U:");
-        text.extend_from_slice(ints.format(sample.loss).as_bytes());
-        text.push(b':');
-        push_seconds(&mut text, sample.median);
-        for &p in sample.pings {
-            text.push(b':');
-            push_seconds(&mut text, p);
+        let mut at = put(&mut text, 0, ints.format(t).as_bytes());
+        at = put(&mut text, at, b":U:");
+        at = put(&mut text, at, ints.format(sample.loss).as_bytes());
+        for &value in std::iter::once(&sample.median).chain(sample.pings) {
+            text[at] = b':';
+            at = put_seconds(&mut text, at + 1, value);
         }
         batch.begin();
-        batch.push(&text);
+        batch.push(&text[..at]);
         prev = t;
     }
     (series.len() - from) as u64
 }
 
-/// Writes microseconds as exact decimal seconds (`255` -> `0.000255`), or `U` if unknown.
-/// No float formatting: librrd's strtod turns the text into the nearest double. About 12
-/// values a sample: each is written in place (the fraction two digits at a time), with no
-/// call per digit group.
-pub fn push_seconds(out: &mut Vec<u8>, micros: Micros) {
+/// Copies `bytes` into `buf` at `at`; returns where they end.
+fn put(buf: &mut [u8], at: usize, bytes: &[u8]) -> usize {
+    buf[at..at + bytes.len()].copy_from_slice(bytes);
+    at + bytes.len()
+}
+
+/// The longest text [`put_seconds`] writes: `u64::MAX - 1` microseconds, `18446744073709.551614`.
+pub const VALUE_MAX: usize = 21;
+
+/// Writes microseconds as exact decimal seconds (`255` -> `0.000255`), or `U` if unknown,
+/// into `buf` at `at` (room for [`VALUE_MAX`] bytes); returns where the text ends. No float
+/// formatting: librrd's strtod turns the text into the nearest double. About 12 values a
+/// sample: the fraction is written two digits at a time.
+pub fn put_seconds(buf: &mut [u8], at: usize, micros: Micros) -> usize {
     if micros == UNKNOWN {
-        out.push(b'U');
-        return;
+        buf[at] = b'U';
+        return at + 1;
     }
     let seconds = micros / 1_000_000;
     let frac = (micros % 1_000_000) as usize;
-    if seconds >= 10 {
-        // Rare (an RTT of 10 s or more): the general integer writer.
-        out.extend_from_slice(itoa::Buffer::new().format(seconds).as_bytes());
+    let at = if seconds < 10 {
+        buf[at] = b'0' + seconds as u8;
+        at + 1
     } else {
-        out.push(b'0' + seconds as u8);
-    }
+        // Rare (an RTT of 10 s or more): the general integer writer.
+        put(buf, at, itoa::Buffer::new().format(seconds).as_bytes())
+    };
     if frac == 0 {
-        return;
+        return at;
     }
-    let start = out.len();
-    out.extend_from_slice(b".000000");
-    let text = &mut out[start + 1..];
+    let text = &mut buf[at..at + 7];
+    text[0] = b'.';
     for (i, pair) in [frac / 10_000, frac / 100 % 100, frac % 100]
         .into_iter()
         .enumerate()
     {
-        text[2 * i..2 * i + 2].copy_from_slice(&DIGIT_PAIRS[2 * pair..2 * pair + 2]);
+        text[1 + 2 * i..3 + 2 * i].copy_from_slice(&DIGIT_PAIRS[2 * pair..2 * pair + 2]);
     }
     // Trailing zeros dropped (frac != 0, so a digit stays).
     let zeros = text.iter().rev().take_while(|&&d| d == b'0').count();
-    out.truncate(out.len() - zeros);
+    at + 7 - zeros
 }
 
 /// "00" to "99", back to back.
@@ -501,9 +510,10 @@ mod tests {
     #[test]
     fn seconds_are_written_exactly() {
         let text = |us| {
-            let mut v = Vec::new();
-            push_seconds(&mut v, us);
-            String::from_utf8(v).unwrap()
+            let mut buf = [b'x'; 1 + VALUE_MAX];
+            let end = put_seconds(&mut buf, 1, us);
+            assert_eq!(buf[0], b'x', "nothing written before `at`");
+            String::from_utf8(buf[1..end].to_vec()).unwrap()
         };
         assert_eq!(text(255), "0.000255");
         assert_eq!(text(226_000), "0.226");
@@ -514,6 +524,7 @@ mod tests {
         assert_eq!(text(10), "0.00001");
         assert_eq!(text(123_456_789), "123.456789");
         assert_eq!(text(9_999_999_999), "9999.999999");
+        assert_eq!(text(u64::MAX - 1), "18446744073709.551614");
         // Every fraction, against plain formatting with the zeros trimmed.
         for us in (0..2_000_000)
             .step_by(7)
