@@ -250,9 +250,9 @@ impl Collection {
             series.slots.push(slot_end(c.time, self.step));
             series.losses.push(c.loss);
             let from = c.offset as usize;
-            series
-                .values
-                .extend_from_slice(&self.files[p.file as usize].values[from..from + stride]);
+            series.values.extend_from_slice(
+                &self.files[p.file as usize].values[c.key as usize][from..from + stride],
+            );
         }
         series
     }
@@ -283,7 +283,7 @@ struct Candidate {
     line: u32,
     /// File-local key index.
     key: u32,
-    /// Offset of its `1 + N` values in the file's buffer.
+    /// Offset of its `1 + N` values in its key's buffer of the file.
     offset: u32,
     loss: u16,
 }
@@ -293,7 +293,9 @@ struct Candidate {
 struct FileSamples {
     keys: Vec<Key>,
     candidates: Vec<Candidate>,
-    values: Vec<Micros>,
+    /// Per file-local key, the `1 + N` values of each of its lines, back to back: a key's
+    /// samples are then read in order when its series is gathered, not one cache miss each.
+    values: Vec<Vec<Micros>>,
     stats: ReadStats,
     errors: Vec<ArchiveError>,
     outcome: FileOutcome,
@@ -521,12 +523,14 @@ fn sample_lines(selection: &Selection, path: &Path, buffers: &mut archive::Buffe
                     bytes: record.bytes,
                     pings: selection.pings,
                 });
+                out.values.push(Vec::new());
                 local.insert(lookup.clone(), i);
                 i
             }
         };
-        let offset = out.values.len() as u32;
-        let loss = sampler.push(&record, &mut out.values) as u16;
+        let values = &mut out.values[key_index as usize];
+        let offset = values.len() as u32;
+        let loss = sampler.push(&record, values) as u16;
         out.candidates.push(Candidate {
             time: record.time,
             line: line_no,
