@@ -136,17 +136,30 @@ pub fn convert(
         .collect();
     if let Some(staging) = staging {
         let failed = staging.commit(target.fsync);
-        for outcome in &mut outcomes {
-            let path = outcome.key.rrd_path(&target.rrd_dir);
-            if let Some(e) = failed.iter().find(|e| e.path == path) {
-                bar.suspend(|| crate::say!("error: {}: {e}", outcome.key));
-                outcome.result = Err(e.to_string());
-            }
-        }
+        mark_failed(&mut outcomes, &failed, &target.rrd_dir, bar);
     }
     let mut stats = WriteStats::tally(&outcomes);
     stats.seconds = started.elapsed().as_secs_f64();
     (outcomes, stats)
+}
+
+/// Turns the outcome of each key whose file `failed` names into that error.
+fn mark_failed(
+    outcomes: &mut [Outcome],
+    failed: &[atomic::WriteError],
+    rrd_dir: &Path,
+    bar: &ProgressBar,
+) {
+    if failed.is_empty() {
+        return;
+    }
+    for outcome in outcomes {
+        let path = outcome.key.rrd_path(rrd_dir);
+        if let Some(e) = failed.iter().find(|e| e.path == path) {
+            bar.suspend(|| crate::say!("error: {}: {e}", outcome.key));
+            outcome.result = Err(e.to_string());
+        }
+    }
 }
 
 impl WriteStats {
@@ -506,6 +519,40 @@ fn io_error(path: &Path, what: &str, e: std::io::Error) -> StoreError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_file_the_commit_cannot_put_in_place_fails_its_key_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = |remote: &str| Key {
+            monitor: "mon.example.edu".into(),
+            remote: remote.into(),
+            bytes: 100,
+            pings: 10,
+        };
+        let (good, blocked) = (key("a.example.org"), key("b.example.org"));
+        // A directory where the blocked key's file goes: its rename fails.
+        std::fs::create_dir_all(blocked.rrd_path(dir.path()).join("in-the-way")).unwrap();
+        let staging = atomic::Staging::default();
+        let mut outcomes = Vec::new();
+        for key in [&good, &blocked] {
+            let path = key.rrd_path(dir.path());
+            let result = staging.stage(&path, atomic::Options::default(), |file, temp| {
+                file.write_all(b"rrd")
+                    .map_err(|e| atomic::WriteError::new(temp, "cannot write", e))
+            });
+            result.unwrap();
+            outcomes.push(Outcome {
+                key: key.clone(),
+                result: Ok((Action::Created, 1)),
+            });
+        }
+        let failed = staging.commit(true);
+        mark_failed(&mut outcomes, &failed, dir.path(), &ProgressBar::hidden());
+        assert_eq!(outcomes[0].result, Ok((Action::Created, 1)));
+        assert_eq!(std::fs::read(good.rrd_path(dir.path())).unwrap(), b"rrd");
+        let error = outcomes[1].result.clone().unwrap_err();
+        assert!(error.contains("cannot rename into place"), "{error}");
+    }
 
     #[test]
     fn seconds_are_written_exactly() {
