@@ -756,6 +756,14 @@ mod tests {
         }
     }
 
+    /// Fewer than `max_len` bytes drawn from `alphabet` (repeat a byte to make it likelier).
+    fn random_bytes(rng: &mut fastrand::Rng, max_len: usize, alphabet: &[u8]) -> Vec<u8> {
+        let len = rng.usize(0..max_len);
+        (0..len)
+            .map(|_| alphabet[rng.usize(..alphabet.len())])
+            .collect()
+    }
+
     /// The tokens of `edges`, as (start, end).
     fn pairs(edges: &[usize]) -> Vec<(usize, usize)> {
         let (pairs, rest) = edges.as_chunks::<2>();
@@ -792,13 +800,7 @@ mod tests {
         // Tokens and gaps of every length around the chunk edges, \x01 not whitespace.
         let mut rng = fastrand::Rng::with_seed(7);
         for _ in 0..2000 {
-            let len = rng.usize(0..300);
-            let line: Vec<u8> = (0..len)
-                .map(|_| {
-                    *rng.choice(b"ab \t\x01\x0b\x0d\x0e\x081.\xff".iter())
-                        .unwrap()
-                })
-                .collect();
+            let line = random_bytes(&mut rng, 300, b"ab \t\x01\x0b\x0d\x0e\x081.\xff");
             split_tokens(&line, &mut edges);
             assert_eq!(pairs(&edges), plain_split(&line), "{line:?}");
         }
@@ -809,10 +811,7 @@ mod tests {
         let mut edges = Vec::new();
         let mut rng = fastrand::Rng::with_seed(11);
         for _ in 0..2000 {
-            let len = rng.usize(0..300);
-            let line: Vec<u8> = (0..len)
-                .map(|_| *rng.choice(b"aaaaaaaa  \t;\x00\x01".iter()).unwrap())
-                .collect();
+            let line = random_bytes(&mut rng, 300, b"aaaaaaaa  \t;\x00\x01");
             let marks = split_tokens(&line, &mut edges);
             let first = |byte| line.iter().position(|&b| b == byte);
             assert_eq!(marks.nul, first(0), "{line:?}");
@@ -830,10 +829,7 @@ mod tests {
         // every token they leave must be one the grammar has to look at.
         let mut rng = fastrand::Rng::with_seed(5);
         for _ in 0..200_000 {
-            let len = rng.usize(0..14);
-            let tok: Vec<u8> = (0..len)
-                .map(|_| *rng.choice(b"0123456789999..-e ".iter()).unwrap())
-                .collect();
+            let tok = random_bytes(&mut rng, 14, b"0123456789999..-e ");
             if let Some(v) = usual_integer(&tok) {
                 assert_eq!(any_integer("x", &tok), Ok(v), "{tok:?}");
             }
