@@ -42,7 +42,8 @@ pub struct Target {
     pub rrd_dir: PathBuf,
     /// File layout.
     pub layout: Layout,
-    /// fsync each file before it is renamed into place (crash safety; costs time on disks).
+    /// Make each file durable before it is renamed into place (crash safety; a backfill syncs
+    /// a directory's files at once, see `atomic::Staging`).
     pub fsync: bool,
     /// Marks this run's temporary files (see [`temp_tag`]).
     pub temp_tag: String,
