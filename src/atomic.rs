@@ -143,46 +143,50 @@ impl Staging {
             .staged
             .into_inner()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        let mut failed = Vec::new();
-        let mut synced: Vec<(u64, Result<(), String>)> = Vec::new();
-        let mut renamed: Vec<(PathBuf, Vec<PathBuf>)> = Vec::new();
-        let ready: Vec<Staged> = staged
-            .into_iter()
-            .filter(|s| {
-                if !fsync {
-                    return true;
+        // The directories, each once: a batch is usually one archive directory's files.
+        let mut dirs: Vec<PathBuf> = Vec::new();
+        for s in &staged {
+            if !dirs.iter().any(|d| d == s.dir()) {
+                dirs.push(s.dir().to_path_buf());
+            }
+        }
+        // Each directory's file system synced (once per device), or why not.
+        let mut unsynced: Vec<(&Path, String)> = Vec::new();
+        if fsync {
+            let mut devices = Vec::new();
+            for dir in &dirs {
+                if let Err(reason) = sync_file_system(dir, &mut devices) {
+                    unsynced.push((dir, reason));
                 }
-                match sync_file_system(s.dir(), &mut synced) {
-                    Ok(()) => true,
-                    Err(message) => {
-                        let error = std::io::Error::other(message);
-                        failed.push(WriteError::new(&s.path, "cannot sync", error));
-                        false
-                    }
-                }
-            })
-            .collect();
+            }
+        }
         crate::faults::point("batch-synced");
-        for staged in ready {
-            let (dir, path) = (staged.dir().to_path_buf(), staged.path.clone());
+        let mut failed = Vec::new();
+        let mut renamed = Vec::new();
+        for staged in staged {
+            if let Some((_, reason)) = unsynced.iter().find(|(d, _)| *d == staged.dir()) {
+                // Dropped unrenamed: its temporary file goes, the target stays as it was.
+                let error = std::io::Error::other(reason.clone());
+                failed.push(WriteError::new(&staged.path, "cannot sync", error));
+                continue;
+            }
+            let path = staged.path.clone();
             match staged.rename() {
-                Ok(()) => match renamed.iter_mut().find(|(d, _)| *d == dir) {
-                    Some((_, paths)) => paths.push(path),
-                    None => renamed.push((dir, vec![path])),
-                },
+                Ok(()) => renamed.push(path),
                 Err(e) => failed.push(e),
             }
         }
         if fsync {
-            for (dir, paths) in renamed {
-                if let Err(e) = sync_dir(&dir) {
+            for dir in &dirs {
+                let in_dir = || renamed.iter().filter(|p| parent_dir(p) == dir);
+                if in_dir().next().is_none() {
+                    continue;
+                }
+                if let Err(e) = sync_dir(dir) {
                     let reason = e.to_string();
-                    failed.extend(paths.iter().map(|p| {
-                        WriteError::new(
-                            p,
-                            "cannot sync its directory",
-                            std::io::Error::other(reason.clone()),
-                        )
+                    failed.extend(in_dir().map(|p| {
+                        let error = std::io::Error::other(reason.clone());
+                        WriteError::new(p, "cannot sync its directory", error)
                     }));
                 }
             }
