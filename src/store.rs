@@ -1,9 +1,10 @@
 //! librrd, and nothing else: create, batched update, last update, fetch, info and graph.
 //!
 //! One of the two modules with `unsafe` (the raw `rrd_updatex_r` and `rrd_last_r` calls, which
-//! the `rrd` crate does not offer in the form we need; the other is `inflate`). Knows nothing of PingER: callers hand it
-//! the [`Layout`] and pre-formatted update strings ([`UpdateBatch`]). All calls are librrd's
-//! thread-safe `_r` variants; each file must be written by one thread at a time.
+//! the `rrd` crate does not offer in the form we need; the other is `inflate`). Knows nothing
+//! of PingER: callers hand it the [`Layout`] and pre-formatted update strings
+//! ([`UpdateBatch`]). All calls are librrd's thread-safe `_r` variants; each file must be
+//! written by one thread at a time.
 
 #![allow(unsafe_code)]
 
