@@ -166,9 +166,10 @@ impl ReadStats {
     }
 }
 
-/// The result of reading a window: per key, the chosen line of every slot (the values stay in
-/// the per-file buffers they were computed into, so nothing is copied per key until a key's
-/// [`Series`] is asked for), the files that failed, and the counts.
+/// The result of reading a window: per key, its lines in each file and which of them are its
+/// samples (the values stay in the per-file buffers they were computed into, so nothing is
+/// copied per key until a key's [`Series`] is asked for), the files that failed, and the
+/// counts.
 #[derive(Debug, Default)]
 pub struct Collection {
     keys: Vec<KeySamples>,
@@ -226,12 +227,25 @@ impl Collection {
 
     /// The i-th key's first and last slot and sample count.
     pub fn span(&self, i: usize) -> Span {
-        let picks = &self.keys[i].picks;
-        let slot = |p: &Pick| slot_end(self.candidate(p).time, self.step);
-        Span {
-            first: slot(&picks[0]),
-            last: slot(&picks[picks.len() - 1]),
-            samples: picks.len(),
+        let k = &self.keys[i];
+        let slot = |part: usize, line: usize| slot_end(self.lines(k, part).times[line], self.step);
+        match &k.chosen {
+            Chosen::All => {
+                let last = k.parts.len() - 1;
+                Span {
+                    first: slot(0, 0),
+                    last: slot(last, self.lines(k, last).times.len() - 1),
+                    samples: k.parts.iter().map(|p| self.part(p).times.len()).sum(),
+                }
+            }
+            Chosen::Picks(picks) => {
+                let at = |p: &Pick| slot(p.part as usize, p.line as usize);
+                Span {
+                    first: at(&picks[0]),
+                    last: at(&picks[picks.len() - 1]),
+                    samples: picks.len(),
+                }
+            }
         }
     }
 
@@ -239,63 +253,98 @@ impl Collection {
     pub fn series(&self, i: usize) -> Series {
         let k = &self.keys[i];
         let stride = 1 + self.pings as usize;
+        let samples = self.span(i).samples;
         let mut series = Series {
             key: k.key.clone(),
-            slots: Vec::with_capacity(k.picks.len()),
-            losses: Vec::with_capacity(k.picks.len()),
-            values: Vec::with_capacity(k.picks.len() * stride),
+            slots: Vec::with_capacity(samples),
+            losses: Vec::with_capacity(samples),
+            values: Vec::with_capacity(samples * stride),
         };
-        for p in &k.picks {
-            let c = self.candidate(p);
-            series.slots.push(slot_end(c.time, self.step));
-            series.losses.push(c.loss);
-            let from = c.offset as usize;
-            series.values.extend_from_slice(
-                &self.files[p.file as usize].values[c.key as usize][from..from + stride],
-            );
+        match &k.chosen {
+            // Each part whole, in order: its values are one copy.
+            Chosen::All => {
+                for part in &k.parts {
+                    let lines = self.part(part);
+                    let slots = lines.times.iter().map(|&t| slot_end(t, self.step));
+                    series.slots.extend(slots);
+                    series.losses.extend_from_slice(&lines.losses);
+                    series.values.extend_from_slice(&lines.values);
+                }
+            }
+            Chosen::Picks(picks) => {
+                for p in picks {
+                    let lines = self.lines(k, p.part as usize);
+                    let line = p.line as usize;
+                    series.slots.push(slot_end(lines.times[line], self.step));
+                    series.losses.push(lines.losses[line]);
+                    series
+                        .values
+                        .extend_from_slice(&lines.values[line * stride..(line + 1) * stride]);
+                }
+            }
         }
         series
     }
 
-    fn candidate(&self, p: &Pick) -> &Candidate {
-        &self.files[p.file as usize].candidates[p.candidate as usize]
+    /// A key's lines in one file.
+    fn part(&self, part: &Part) -> &KeyLines {
+        &self.files[part.file as usize].keys[part.local as usize]
+    }
+
+    /// The lines of the `part`-th part of key `k`.
+    fn lines(&self, k: &KeySamples, part: usize) -> &KeyLines {
+        self.part(&k.parts[part])
     }
 }
 
-/// One key's chosen lines, one per slot, in slot order.
+/// One key's lines across the files read, and which of them are its samples.
 #[derive(Debug)]
 struct KeySamples {
     key: Key,
-    picks: Vec<Pick>,
+    /// The files with lines of the key, in path order.
+    parts: Vec<Part>,
+    chosen: Chosen,
 }
 
-/// Where a candidate line lives: file index and position in that file's candidates.
+/// A key's lines in one file: the file's index and the key's index among the file's keys.
+#[derive(Debug, Clone, Copy)]
+struct Part {
+    file: u32,
+    local: u32,
+}
+
+/// Which of a key's lines are its samples.
+#[derive(Debug)]
+enum Chosen {
+    /// Every line of every part, in part order: their slots already strictly increase. This
+    /// is the usual case, as PingER writes one line per key and slot, in time order.
+    All,
+    /// The line kept for each slot, in slot order.
+    Picks(Vec<Pick>),
+}
+
+/// One line of a key: its part, and its index among that part's lines.
 #[derive(Debug, Clone, Copy)]
 struct Pick {
-    file: u32,
-    candidate: u32,
-}
-
-/// One accepted line in the window, before the dedupe.
-#[derive(Debug, Clone, Copy)]
-struct Candidate {
-    time: i64,
+    part: u32,
     line: u32,
-    /// File-local key index.
-    key: u32,
-    /// Offset of its `1 + N` values in its key's buffer of the file.
-    offset: u32,
-    loss: u16,
 }
 
-/// Samples of one file, keyed by a file-local key index.
+/// One key's accepted lines in the window of one file, in line order.
+#[derive(Debug)]
+struct KeyLines {
+    key: Key,
+    times: Vec<i64>,
+    losses: Vec<u16>,
+    /// The `1 + N` values of each line, back to back: a key's samples are then read in
+    /// order when its series is gathered.
+    values: Vec<Micros>,
+}
+
+/// Samples of one file, per key in order of first appearance.
 #[derive(Debug, Default)]
 struct FileSamples {
-    keys: Vec<Key>,
-    candidates: Vec<Candidate>,
-    /// Per file-local key, the `1 + N` values of each of its lines, back to back: a key's
-    /// samples are then read in order when its series is gathered, not one cache miss each.
-    values: Vec<Vec<Micros>>,
+    keys: Vec<KeyLines>,
     stats: ReadStats,
     errors: Vec<ArchiveError>,
     outcome: FileOutcome,
@@ -378,64 +427,68 @@ pub fn collect_files(selection: &Selection, paths: &[PathBuf], bar: &ProgressBar
     let mut stats = ReadStats::default();
     let mut errors = Vec::new();
     let reads = files.iter().map(|f| f.outcome).collect();
-    // Group candidates per key in path order (the tie-break order).
-    let mut index: HashMap<Key, usize> = HashMap::new();
-    let mut keys: Vec<KeySamples> = Vec::new();
-    for (f, file) in files.iter_mut().enumerate() {
+    // Each key's parts in path order (the tie-break order).
+    let mut index: HashMap<&Key, usize> = HashMap::new();
+    let mut parts: Vec<Vec<Part>> = Vec::new();
+    for file in &mut files {
         stats.add(std::mem::take(&mut file.stats));
         errors.append(&mut file.errors);
-        let global: Vec<usize> = std::mem::take(&mut file.keys)
-            .into_iter()
-            .map(|key| {
-                let next = keys.len();
-                *index.entry(key.clone()).or_insert_with(|| {
-                    keys.push(KeySamples {
-                        key,
-                        picks: Vec::new(),
-                    });
-                    next
-                })
-            })
-            .collect();
-        for (c, candidate) in file.candidates.iter().enumerate() {
-            keys[global[candidate.key as usize]].picks.push(Pick {
+    }
+    for (f, file) in files.iter().enumerate() {
+        for (local, lines) in file.keys.iter().enumerate() {
+            let k = *index.entry(&lines.key).or_insert_with(|| {
+                parts.push(Vec::new());
+                parts.len() - 1
+            });
+            parts[k].push(Part {
                 file: f as u32,
-                candidate: c as u32,
+                local: local as u32,
             });
         }
     }
-    drop(index);
+    let mut keys: Vec<KeySamples> = index
+        .into_iter()
+        .map(|(key, k)| KeySamples {
+            key: key.clone(),
+            parts: std::mem::take(&mut parts[k]),
+            chosen: Chosen::All,
+        })
+        .collect();
 
     // Keep one line per slot: smallest time, then earliest file, then earliest line.
     let step = selection.window.step;
     keys.par_iter_mut().for_each(|k| {
-        // The slot grows with the time, so time order is slot order.
-        let order = |p: &Pick| {
-            let c = &files[p.file as usize].candidates[p.candidate as usize];
-            (c.time, p.file, c.line)
-        };
-        // Picks arrive in file and line order, which is time order in an archive written as
-        // PingER writes it: one linear check usually spares the sort, and the sort reads
-        // each pick's line once instead of at every comparison.
-        if !k.picks.is_sorted_by_key(order) {
-            k.picks.sort_by_cached_key(order);
-        }
-        k.picks.dedup_by_key(|p| {
-            slot_end(
-                files[p.file as usize].candidates[p.candidate as usize].time,
-                step,
-            )
+        let lines = |p: &Part| &files[p.file as usize].keys[p.local as usize];
+        // The slot grows with the time, so strictly increasing slots need no dedupe: one
+        // linear check, usually all that is done.
+        let mut previous = i64::MIN;
+        let increasing = k.parts.iter().all(|p| {
+            lines(p).times.iter().all(|&t| {
+                let slot = slot_end(t, step);
+                std::mem::replace(&mut previous, slot) < slot
+            })
         });
+        if increasing {
+            return;
+        }
+        let mut picks: Vec<Pick> = (k.parts.iter().enumerate())
+            .flat_map(|(part, p)| {
+                (0..lines(p).times.len()).map(move |line| Pick {
+                    part: part as u32,
+                    line: line as u32,
+                })
+            })
+            .collect();
+        let time = |p: &Pick| lines(&k.parts[p.part as usize]).times[p.line as usize];
+        // Parts are in path order and a part's lines in line order: (time, part, line) is
+        // the rule's order. Sorting by a cached key reads each line's time once.
+        picks.sort_by_cached_key(|p| (time(p), p.part, p.line));
+        picks.dedup_by_key(|p| slot_end(time(p), step));
+        k.chosen = Chosen::Picks(picks);
     });
     keys.sort_unstable_by(|a, b| a.key.cmp(&b.key));
 
-    let kept: u64 = keys.iter().map(|k| k.picks.len() as u64).sum();
-    let candidates: u64 = files.iter().map(|f| f.candidates.len() as u64).sum();
-    stats.duplicates = candidates - kept;
-    stats.samples = kept;
-    stats.keys = keys.len();
-    stats.seconds = started.elapsed().as_secs_f64();
-    Collection {
+    let mut collection = Collection {
         keys,
         files,
         step,
@@ -443,8 +496,25 @@ pub fn collect_files(selection: &Selection, paths: &[PathBuf], bar: &ProgressBar
         errors,
         stats,
         reads,
-    }
+    };
+    let kept: u64 = (0..collection.len())
+        .map(|i| collection.span(i).samples as u64)
+        .sum();
+    let lines: u64 = (collection.files.iter())
+        .flat_map(|f| &f.keys)
+        .map(|k| k.times.len() as u64)
+        .sum();
+    let stats = &mut collection.stats;
+    stats.duplicates = lines - kept;
+    stats.samples = kept;
+    stats.keys = collection.keys.len();
+    stats.seconds = started.elapsed().as_secs_f64();
+    collection
 }
+
+/// Room made for each key of a file at once: PingER's daily files hold 48 lines a key (one
+/// every 30 minutes), so most keys never grow their buffers; longer files grow them as usual.
+const DAY_OF_LINES: usize = 48;
 
 /// Reads, parses and samples one file.
 fn sample_file(selection: &Selection, path: &Path) -> FileSamples {
@@ -517,27 +587,25 @@ fn sample_lines(selection: &Selection, path: &Path, buffers: &mut archive::Buffe
             Some(&i) => i,
             None => {
                 let i = out.keys.len() as u32;
-                out.keys.push(Key {
-                    monitor: record.monitor.to_string(),
-                    remote: record.remote.to_string(),
-                    bytes: record.bytes,
-                    pings: selection.pings,
+                out.keys.push(KeyLines {
+                    key: Key {
+                        monitor: record.monitor.to_string(),
+                        remote: record.remote.to_string(),
+                        bytes: record.bytes,
+                        pings: selection.pings,
+                    },
+                    times: Vec::with_capacity(DAY_OF_LINES),
+                    losses: Vec::with_capacity(DAY_OF_LINES),
+                    values: Vec::with_capacity(DAY_OF_LINES * (1 + selection.pings as usize)),
                 });
-                out.values.push(Vec::new());
                 local.insert(lookup.clone(), i);
                 i
             }
         };
-        let values = &mut out.values[key_index as usize];
-        let offset = values.len() as u32;
-        let loss = sampler.push(&record, values) as u16;
-        out.candidates.push(Candidate {
-            time: record.time,
-            line: line_no,
-            key: key_index,
-            offset,
-            loss,
-        });
+        let lines = &mut out.keys[key_index as usize];
+        let loss = sampler.push(&record, &mut lines.values) as u16;
+        lines.times.push(record.time);
+        lines.losses.push(loss);
     });
     match result {
         Ok(read) => {
@@ -567,4 +635,120 @@ fn sample_lines(selection: &Selection, path: &Path, buffers: &mut archive::Buffe
     }
     out.outcome.latest = latest;
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+    use std::io::Write as _;
+
+    const STEP: i64 = 300;
+    const END: i64 = 1_800_000_000;
+
+    /// A line of key `remote` at time `t` whose 10 replies all take `rtt_ms`.
+    fn line(remote: usize, t: i64, rtt_ms: u32) -> String {
+        let rtts = format!("{rtt_ms}.000 ").repeat(10);
+        format!(
+            "mon.example.org 192.0.2.1 r{remote}.example.org 198.51.100.1 100 {t} 10 10 \
+             {rtt_ms}.000 {rtt_ms}.000 {rtt_ms}.000 0 1 2 3 4 5 6 7 8 9 {}",
+            rtts.trim_end()
+        )
+    }
+
+    /// The dedupe rule done the slow way: per key and slot, the line with the smallest
+    /// (time, file, line number). Returns per key the (slot, median) of each kept line.
+    fn reference(files: &[Vec<(usize, i64, u32)>]) -> BTreeMap<usize, Vec<(i64, Micros)>> {
+        // (key, slot) -> ((time, file, line number), rtt) of the best line so far.
+        type Best = BTreeMap<(usize, i64), ((i64, usize, usize), u32)>;
+        let mut best = Best::new();
+        for (f, lines) in files.iter().enumerate() {
+            for (n, &(remote, t, rtt)) in lines.iter().enumerate() {
+                let entry = best
+                    .entry((remote, slot_end(t, STEP)))
+                    .or_insert(((t, f, n), rtt));
+                if (t, f, n) < entry.0 {
+                    *entry = ((t, f, n), rtt);
+                }
+            }
+        }
+        let mut keys: BTreeMap<usize, Vec<(i64, Micros)>> = BTreeMap::new();
+        for ((remote, slot), (_, rtt)) in best {
+            keys.entry(remote)
+                .or_default()
+                .push((slot, u64::from(rtt) * 1000));
+        }
+        keys
+    }
+
+    /// Random archives, some keys in order (the usual case), some shuffled with repeated
+    /// slots and times: the collection keeps exactly the reference's lines.
+    #[test]
+    fn the_dedupe_keeps_the_smallest_time_then_file_then_line() {
+        let mut rng = fastrand::Rng::with_seed(3);
+        let window = Window::new(END, 1, STEP as u32);
+        for round in 0..40 {
+            let dir = tempfile::tempdir().unwrap();
+            let mut files: Vec<Vec<(usize, i64, u32)>> = Vec::new();
+            let mut paths = Vec::new();
+            let mut rtt = 1;
+            for f in 0..rng.usize(1..4) {
+                let mut lines = Vec::new();
+                for remote in 0..4 {
+                    // Key 0 always in order, one line a slot; the others at random.
+                    let ordered = remote == 0 || round % 3 == 0;
+                    for i in 0..rng.usize(0..12) {
+                        let t = if ordered {
+                            window.start + (f * 12 + i) as i64 * STEP + rng.i64(0..STEP)
+                        } else {
+                            window.start + rng.i64(0..6) * 100
+                        };
+                        lines.push((remote, t, rtt));
+                        rtt += 1;
+                    }
+                }
+                if round % 2 == 1 {
+                    rng.shuffle(&mut lines);
+                }
+                let path = dir.path().join(format!("ping-2027-01-{:02}.txt", f + 1));
+                let mut file = std::fs::File::create(&path).unwrap();
+                for &(remote, t, rtt) in &lines {
+                    writeln!(file, "{}", line(remote, t, rtt)).unwrap();
+                }
+                paths.push(path);
+                files.push(lines);
+            }
+            let selection = Selection {
+                data: dir.path().to_path_buf(),
+                window,
+                pings: 10,
+                filter: Filter::default(),
+                seen: None,
+            };
+            let collection = collect_files(&selection, &paths, &ProgressBar::hidden());
+            let mut got: BTreeMap<usize, Vec<(i64, Micros)>> = BTreeMap::new();
+            for i in 0..collection.len() {
+                let series = collection.series(i);
+                let remote: usize = series.key.remote[1..]
+                    .split('.')
+                    .next()
+                    .unwrap()
+                    .parse()
+                    .unwrap();
+                let span = collection.span(i);
+                assert_eq!(span.samples, series.len());
+                assert_eq!(
+                    (span.first, span.last),
+                    (series.slots[0], series.slots[series.len() - 1])
+                );
+                let kept = (0..series.len()).map(|j| (series.slots[j], series.sample(j).median));
+                got.insert(remote, kept.collect());
+            }
+            let expected = reference(&files);
+            assert_eq!(got, expected, "round {round}");
+            let lines: u64 = files.iter().map(|f| f.len() as u64).sum();
+            let kept: u64 = expected.values().map(|k| k.len() as u64).sum();
+            assert_eq!(collection.stats.duplicates, lines - kept, "round {round}");
+        }
+    }
 }
