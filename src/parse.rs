@@ -646,18 +646,25 @@ fn usual_integer(tok: &[u8]) -> Option<u64> {
     all_digits.then_some(value)
 }
 
-/// The usual RTT token, `D.DDD` with 1 to 7 integer digits (always below [`MAX_RTT`]), as
-/// microseconds in one pass; `None` for anything else, which the grammar
-/// ([`decimal_parts`]) then reads. Both give the same value (tested).
+/// The usual RTT tokens, `D.DDD` or whole milliseconds `D` (the 2007 layout's pings), with
+/// 1 to 7 integer digits (always below [`MAX_RTT`]), as microseconds in one pass; `None` for
+/// anything else, which the grammar ([`decimal_parts`]) then reads. Both give the same value
+/// (tested).
 fn usual_millis(tok: &[u8]) -> Option<Micros> {
     let n = tok.len();
-    if !(5..=11).contains(&n) || tok[n - 4] != b'.' {
+    if n >= 5 && tok[n - 4] == b'.' {
+        if n > 11 {
+            return None;
+        }
+        let (int_part, frac_part) = (&tok[..n - 4], &tok[n - 3..]);
+        let milli = usual_integer(int_part)?;
+        let frac = usual_integer(frac_part)?;
+        return Some(milli * 1000 + frac);
+    }
+    if n > 7 {
         return None;
     }
-    let (int_part, frac_part) = (&tok[..n - 4], &tok[n - 3..]);
-    let milli = usual_integer(int_part)?;
-    let frac = usual_integer(frac_part)?;
-    Some(milli * 1000 + frac)
+    usual_integer(tok).map(|milli| milli * 1000)
 }
 
 /// The value of ASCII digits, saturating at `u64::MAX`.
@@ -848,6 +855,9 @@ mod tests {
             b"12345678.999",
             b"1.2345",
             b"007",
+            b"9999999",
+            b"10000000",
+            b"226",
         ] {
             assert_eq!(rtt("x", tok), any_rtt("x", tok), "{tok:?}");
         }
