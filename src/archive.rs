@@ -365,6 +365,28 @@ pub fn read_lines(
     }
 }
 
+/// [`read_lines`] for a text held whole in memory (an inflated gzip file): the same pieces,
+/// found with one scan for newlines instead of a buffer refill per line. Its last line needs
+/// no newline (the stream ended). Returns the bytes read.
+fn text_lines(text: &[u8], mut each: impl FnMut(Piece<'_>)) -> u64 {
+    let mut piece = |line: &[u8]| {
+        each(if line.len() > MAX_LINE {
+            Piece::TooLong
+        } else {
+            Piece::Line(line)
+        })
+    };
+    let mut start = 0;
+    for end in memchr::memchr_iter(b'\n', text) {
+        piece(&text[start..end]);
+        start = end + 1;
+    }
+    if start < text.len() {
+        piece(&text[start..]);
+    }
+    text.len() as u64
+}
+
 /// How reading a whole file went.
 #[derive(Debug)]
 pub struct FileRead {
@@ -422,7 +444,7 @@ pub fn read_file(
     let result = if whole {
         let inflater = inflater.get_or_insert_with(Inflater::new);
         if inflater.gunzip(packed, text, WHOLE_GZIP_MAX) {
-            read_lines(&mut &text[..], line, true, true, counted)
+            Ok(text_lines(text, counted))
         } else {
             // Damaged, or too much text: zlib streams it and keeps the lines before damage.
             read_lines(&mut gzip_stream(&packed[..]), line, true, true, counted)
@@ -546,6 +568,42 @@ mod tests {
             ]
         );
         assert!(scratch.capacity() <= 2 * MAX_LINE, "{}", scratch.capacity());
+    }
+
+    /// Random texts of short, empty and over-long lines, with or without a last newline:
+    /// read whole from memory, they give the pieces the buffered reader gives.
+    #[test]
+    fn a_text_in_memory_splits_into_the_same_pieces_as_a_stream() {
+        let mut rng = fastrand::Rng::with_seed(13);
+        for _ in 0..200 {
+            let mut text = Vec::new();
+            for _ in 0..rng.usize(0..12) {
+                let len = match rng.u8(0..10) {
+                    0 => MAX_LINE + rng.usize(0..3) - 1,
+                    1 => 0,
+                    _ => rng.usize(1..80),
+                };
+                text.extend(std::iter::repeat_with(|| rng.u8(b' '..b'~')).take(len));
+                text.push(b'\n');
+            }
+            if rng.bool() {
+                text.pop();
+            }
+            let streamed = {
+                let mut reader = BufReader::with_capacity(4096, &text[..]);
+                let mut got = Vec::new();
+                read_lines(&mut reader, &mut Vec::new(), true, true, |p| {
+                    got.push(format!("{p:?}"))
+                })
+                .map_err(|(_, b)| b.source)
+                .unwrap();
+                got
+            };
+            let mut whole = Vec::new();
+            let bytes = text_lines(&text, |p| whole.push(format!("{p:?}")));
+            assert_eq!(whole, streamed);
+            assert_eq!(bytes, text.len() as u64);
+        }
     }
 
     #[test]
