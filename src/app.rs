@@ -392,6 +392,7 @@ fn run_bench(args: &BenchArgs) -> Result<Status> {
         end,
         keep: args.keep,
         cli_keys: args.cli_keys,
+        rounds: args.rounds,
     })?;
     bench::print_table(&mut std::io::stdout().lock(), &report)?;
     if let Some(path) = &args.json {

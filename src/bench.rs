@@ -1,8 +1,9 @@
 //! `pinger-smokeping bench`: the original authors' NFS-versus-local experiment, as one command.
 //!
-//! For each directory: create every file, librrd's floor (create + one raw update call per file
-//! with pre-formatted strings), backfill (with and without fsync), one nightly update with one
-//! new day, and a fetch of every file. Also what a user would do without this tool: one
+//! For each directory: create every file; then, in rounds of alternating order, librrd's floor
+//! (zlib reading the archive, then create + one raw update call per file with pre-formatted
+//! strings) against backfill (with and without fsync), the best of each compared; one nightly
+//! update with one new day; and a fetch of every file. Also what a user would do without this tool: one
 //! `rrdtool update` process per key, and per sample, measured on a few keys.
 
 use crate::collect::{self, Collection, Selection};
@@ -35,30 +36,76 @@ pub struct BenchPlan {
     pub keep: bool,
     /// Keys measured with the `rrdtool` command line (it is slow).
     pub cli_keys: usize,
+    /// Rounds of the floor against the backfill.
+    pub rounds: u32,
 }
 
-/// Decompresses (or just reads) `files` with zlib streaming on all cores, without parsing;
-/// returns the seconds.
-fn decompress_all(files: &[PathBuf]) -> f64 {
-    let started = Instant::now();
-    files.par_iter().for_each(|path| {
-        if let Ok(mut reader) = crate::archive::open(path) {
-            let _ = std::io::copy(&mut reader, &mut std::io::sink());
+/// Decompresses (or just reads) `files` with zlib streaming on all cores, without parsing.
+fn decompress_all(files: &[PathBuf]) -> Reading {
+    Reading::timed(|| {
+        files.par_iter().for_each(|path| {
+            if let Ok(mut reader) = crate::archive::open(path) {
+                let _ = std::io::copy(&mut reader, &mut std::io::sink());
+            }
+        })
+    })
+}
+
+/// Reads `files` with our reader (`archive::read_file`) on all cores, without parsing.
+fn read_all(files: &[PathBuf]) -> Reading {
+    Reading::timed(|| {
+        files
+            .par_iter()
+            .for_each_init(crate::archive::Buffers::default, |buffers, path| {
+                let _ = crate::archive::read_file(path, buffers, |_| {});
+            })
+    })
+}
+
+/// Puts the archive in the page cache right before a timed stage that reads it, so that
+/// every such stage starts alike. The cache cannot be relied on to keep it from one stage to
+/// the next: on the VM this was measured on, a 274 MB archive read whole was read again from
+/// storage 20 s later (`read_bytes` 266 MB), and from one backfill to the next a run lost
+/// a third of its time to waiting for the disk.
+fn warm(files: &[PathBuf]) {
+    read_all(files);
+}
+
+/// One timed read of the archive.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Reading {
+    /// Wall seconds.
+    pub seconds: f64,
+    /// Bytes read from storage rather than the page cache (Linux's `read_bytes`).
+    pub from_storage: Option<u64>,
+}
+
+impl Reading {
+    fn timed(read: impl FnOnce()) -> Reading {
+        let before = crate::report::read_from_storage();
+        let started = Instant::now();
+        read();
+        Reading {
+            seconds: started.elapsed().as_secs_f64(),
+            from_storage: storage_since(before),
         }
-    });
-    started.elapsed().as_secs_f64()
+    }
 }
 
-/// Reads `files` with our reader (`archive::read_file`) on all cores, without parsing;
-/// returns the seconds.
-fn read_all(files: &[PathBuf]) -> f64 {
-    let started = Instant::now();
-    files
-        .par_iter()
-        .for_each_init(crate::archive::Buffers::default, |buffers, path| {
-            let _ = crate::archive::read_file(path, buffers, |_| {});
-        });
-    started.elapsed().as_secs_f64()
+/// Bytes read from storage since `before` (a [`crate::report::read_from_storage`]).
+fn storage_since(before: Option<u64>) -> Option<u64> {
+    crate::report::read_from_storage()
+        .zip(before)
+        .map(|(now, before)| now.saturating_sub(before))
+}
+
+/// Empties `dir` (a stage's output from an earlier round) and creates it.
+fn fresh_dir(dir: &Path) -> Result<()> {
+    if dir.exists() {
+        std::fs::remove_dir_all(dir)
+            .with_context(|| format!("{}: cannot remove", dir.display()))?;
+    }
+    std::fs::create_dir_all(dir).with_context(|| format!("{}: cannot create", dir.display()))
 }
 
 /// Writes back every dirty page before a timed stage, so that no stage pays for the
@@ -82,6 +129,9 @@ pub struct Stage {
     pub samples: u64,
     /// Bytes the stage dirtied for storage (Linux's `write_bytes`), for whole runs.
     pub dirtied: Option<u64>,
+    /// Bytes the stage read from storage rather than the page cache (`read_bytes`), for
+    /// whole runs.
+    pub from_storage: Option<u64>,
     /// The file operations NFS time depends on, for whole runs.
     pub io: Option<crate::iocount::Counts>,
 }
@@ -95,6 +145,38 @@ impl Stage {
     }
 }
 
+/// One round of the floor against the backfill; each stage that reads the archive starts
+/// with it in the page cache.
+#[derive(Debug, Clone, Serialize)]
+pub struct Round {
+    /// zlib decompressing the archive alone: the reading half of the floor.
+    pub zlib: Reading,
+    /// Our reader alone (whole-file libdeflate, lines split, no parsing).
+    pub reader: Reading,
+    /// librrd's floor: create + one raw update call per file, strings formatted beforehand.
+    pub floor: Stage,
+    /// Writing the floor's files back to disk after it (one `sync`), seconds.
+    pub floor_sync_seconds: f64,
+    /// `backfill` end to end (read, sample, write), without fsync.
+    pub backfill_no_fsync: Stage,
+    /// The same backfill with fsync.
+    pub backfill: Stage,
+    /// The writing part of that backfill.
+    pub backfill_write: Stage,
+}
+
+impl Round {
+    /// The floor a backfill without fsync compares with: zlib + librrd alone.
+    pub fn floor_seconds(&self) -> f64 {
+        self.zlib.seconds + self.floor.seconds
+    }
+
+    /// The floor an fsynced backfill compares with: that, plus syncing the floor's files.
+    pub fn durable_floor_seconds(&self) -> f64 {
+        self.floor_seconds() + self.floor_sync_seconds
+    }
+}
+
 /// Everything measured in one directory.
 #[derive(Debug, Clone, Serialize)]
 pub struct DirResult {
@@ -102,15 +184,21 @@ pub struct DirResult {
     pub dir: PathBuf,
     /// Creating every (empty) file.
     pub create: Stage,
-    /// librrd's floor: create + one raw update call per file, strings formatted beforehand.
+    /// The floor against the backfill, round by round.
+    pub rounds: Vec<Round>,
+    /// Each stage's best round: the floor.
     pub floor: Stage,
-    /// Writing the floor's files back to disk after it (one `sync`), seconds.
+    /// Best floor sync, seconds.
     pub floor_sync_seconds: f64,
-    /// `backfill` end to end (read, sample, write), with fsync.
+    /// Best zlib reading, seconds.
+    pub zlib_seconds: f64,
+    /// Best reading with our reader, seconds.
+    pub reader_seconds: f64,
+    /// Best `backfill` end to end, with fsync.
     pub backfill: Stage,
-    /// The writing part of that backfill.
+    /// The writing part of the best backfill with fsync.
     pub backfill_write: Stage,
-    /// The same backfill without fsync.
+    /// Best backfill without fsync.
     pub backfill_no_fsync: Stage,
     /// `update` with one new day, after a backfill that ended a day earlier (as cron runs it).
     pub update: Stage,
@@ -176,11 +264,12 @@ pub fn run(plan: &BenchPlan) -> Result<BenchReport> {
     let layout = Layout::pinger_default();
     let window = selection(&data, plan, &layout, plan.end).window;
     let files = crate::archive::list_files(&data, &window, None).files;
-    // Once untimed first: the archive is then in the page cache for every stage alike (the
-    // first stage to touch a cold archive otherwise pays for the disk: 6.0 s instead of 0.9).
-    read_all(&files);
-    let decompress_seconds = decompress_all(&files);
-    let reader_seconds = read_all(&files);
+    // Each reading stage starts with the archive in the page cache (see `warm`; the first
+    // stage to touch a cold archive otherwise pays for the disk: 6.0 s instead of 0.9).
+    warm(&files);
+    let decompress_seconds = decompress_all(&files).seconds;
+    let reader_seconds = read_all(&files).seconds;
+    warm(&files);
     let started = Instant::now();
     let full = collect::collect(&selection(&data, plan, &layout, plan.end), true);
     let read_seconds = started.elapsed().as_secs_f64();
@@ -194,7 +283,7 @@ pub fn run(plan: &BenchPlan) -> Result<BenchReport> {
         let work = tempfile::Builder::new()
             .prefix("pinger-bench-")
             .tempdir_in(dir)?;
-        let result = measure_dir(work.path(), &full, &data, plan, &layout)?;
+        let result = measure_dir(work.path(), &full, &files, &data, plan, &layout)?;
         dirs.push(DirResult {
             dir: dir.clone(),
             ..result
@@ -226,6 +315,7 @@ pub fn run(plan: &BenchPlan) -> Result<BenchReport> {
 fn measure_dir(
     work: &Path,
     full: &Collection,
+    files: &[PathBuf],
     data: &Path,
     plan: &BenchPlan,
     layout: &Layout,
@@ -249,6 +339,7 @@ fn measure_dir(
         files: n,
         samples: 0,
         dirtied: None,
+        from_storage: None,
         io: None,
     };
 
@@ -264,32 +355,34 @@ fn measure_dir(
             (series.key.rrd_path(&floor_dir), start, batch)
         })
         .collect();
-    for (path, _, _) in &batches {
-        std::fs::create_dir_all(path.parent().unwrap())?;
-    }
-    settle();
-    let t = Instant::now();
-    let mut batches = batches;
-    batches
-        .par_iter_mut()
-        .try_for_each(|(path, start, batch)| {
-            store::create(path, layout, *start)?;
-            store::update(path, batch)?;
-            anyhow::Ok(())
-        })?;
-    let floor = Stage {
-        seconds: t.elapsed().as_secs_f64(),
-        files: n,
-        samples: full.stats.samples,
-        dirtied: None,
-        io: None,
+    let run_floor = |batches: &mut Vec<(PathBuf, i64, UpdateBatch)>| -> Result<(Stage, f64)> {
+        fresh_dir(&floor_dir)?;
+        for (path, _, _) in batches.iter() {
+            std::fs::create_dir_all(path.parent().unwrap())?;
+        }
+        settle();
+        let t = Instant::now();
+        batches
+            .par_iter_mut()
+            .try_for_each(|(path, start, batch)| {
+                store::create(path, layout, *start)?;
+                store::update(path, batch)?;
+                anyhow::Ok(())
+            })?;
+        let floor = Stage {
+            seconds: t.elapsed().as_secs_f64(),
+            files: n,
+            samples: full.stats.samples,
+            dirtied: None,
+            from_storage: None,
+            io: None,
+        };
+        // What putting the floor's files on disk costs: the backfill syncs each file before
+        // renaming it into place, the floor alone leaves them in the page cache.
+        let t = Instant::now();
+        settle();
+        Ok((floor, t.elapsed().as_secs_f64()))
     };
-    drop(batches);
-    // What putting the floor's files on disk costs: the backfill syncs each file before
-    // renaming it into place, the floor alone leaves them in the page cache.
-    let t = Instant::now();
-    settle();
-    let floor_sync_seconds = t.elapsed().as_secs_f64();
 
     // Backfill end to end, as the command runs it (read, write, srcdest, state).
     let target = |rrd: PathBuf, fsync: bool| Target {
@@ -302,7 +395,11 @@ fn measure_dir(
     let timed_run = |target: &Target, end: i64, backfill: bool| -> Result<(Stage, Stage)> {
         let written = crate::report::written_mb();
         settle();
+        if backfill {
+            warm(files);
+        }
         let counts = crate::iocount::Counts::now();
+        let read = crate::report::read_from_storage();
         let t = Instant::now();
         let how = if backfill {
             tree::Run::Backfill
@@ -327,6 +424,7 @@ fn measure_dir(
                 files: n,
                 samples,
                 dirtied,
+                from_storage: storage_since(read),
                 io: Some(crate::iocount::Counts::now().since(&counts)),
             },
             Stage {
@@ -334,18 +432,79 @@ fn measure_dir(
                 files: n,
                 samples,
                 dirtied: None,
+                from_storage: None,
                 io: None,
             },
         ))
     };
-    let (backfill_no_fsync, _) = timed_run(
-        &target(work.join("backfill-nofsync"), false),
-        plan.end,
-        true,
-    )?;
+
+    // The floor against the backfill, in rounds: this is the comparison the tool is held to,
+    // and on a shared machine one run of each can differ by a quarter from the next.
+    let mut batches = batches;
     let backfill_dir = work.join("backfill");
-    let (backfill, backfill_write) =
-        timed_run(&target(backfill_dir.clone(), true), plan.end, true)?;
+    let mut rounds = Vec::new();
+    for round in 0..plan.rounds {
+        // Odd rounds run the backfills first: neither side always runs first on the machine
+        // the other side has just left (its page cache, its freed memory).
+        let backfills = || -> Result<(Stage, Stage, Stage)> {
+            let no_fsync_dir = work.join("backfill-nofsync");
+            fresh_dir(&no_fsync_dir)?;
+            let (no_fsync, _) = timed_run(&target(no_fsync_dir, false), plan.end, true)?;
+            fresh_dir(&backfill_dir)?;
+            let (fsync, write) = timed_run(&target(backfill_dir.clone(), true), plan.end, true)?;
+            Ok((no_fsync, fsync, write))
+        };
+        let mut floors = || -> Result<(Reading, Reading, Stage, f64)> {
+            warm(files);
+            let zlib = decompress_all(files);
+            warm(files);
+            let reader = read_all(files);
+            let (floor, sync) = run_floor(&mut batches)?;
+            Ok((zlib, reader, floor, sync))
+        };
+        let (
+            (zlib, reader, floor, floor_sync_seconds),
+            (backfill_no_fsync, backfill, backfill_write),
+        ) = if round % 2 == 0 {
+            let f = floors()?;
+            (f, backfills()?)
+        } else {
+            let b = backfills()?;
+            (floors()?, b)
+        };
+        rounds.push(Round {
+            zlib,
+            reader,
+            floor,
+            floor_sync_seconds,
+            backfill_no_fsync,
+            backfill,
+            backfill_write,
+        });
+    }
+    drop(batches);
+    let best = |stage: fn(&Round) -> &Stage| -> Stage {
+        (rounds.iter().map(stage))
+            .min_by(|a, b| a.seconds.total_cmp(&b.seconds))
+            .expect("at least one round")
+            .clone()
+    };
+    let least = |seconds: fn(&Round) -> f64| -> f64 {
+        rounds.iter().map(seconds).fold(f64::INFINITY, f64::min)
+    };
+    let floor = best(|r| &r.floor);
+    let backfill_no_fsync = best(|r| &r.backfill_no_fsync);
+    // The writing part of the best fsynced backfill, not the best writing of any round.
+    let best_backfill = (rounds.iter())
+        .min_by(|a, b| a.backfill.seconds.total_cmp(&b.backfill.seconds))
+        .expect("at least one round");
+    let (backfill, backfill_write) = (
+        best_backfill.backfill.clone(),
+        best_backfill.backfill_write.clone(),
+    );
+    let floor_sync_seconds = least(|r| r.floor_sync_seconds);
+    let zlib_seconds = least(|r| r.zlib.seconds);
+    let reader_seconds = least(|r| r.reader.seconds);
     let bytes_written = walkdir::WalkDir::new(&backfill_dir)
         .into_iter()
         .filter_map(|e| e.ok())
@@ -377,6 +536,7 @@ fn measure_dir(
         files: n,
         samples: fetched,
         dirtied: None,
+        from_storage: None,
         io: None,
     };
 
@@ -391,8 +551,11 @@ fn measure_dir(
     Ok(DirResult {
         dir: work.to_path_buf(),
         create,
+        rounds,
         floor,
         floor_sync_seconds,
+        zlib_seconds,
+        reader_seconds,
         backfill,
         backfill_write,
         backfill_no_fsync,
@@ -457,6 +620,7 @@ fn rrdtool_per_key(work: &Path, full: &Collection, layout: &Layout, keys: usize)
         files: keys,
         samples,
         dirtied: None,
+        from_storage: None,
         io: None,
     })
 }
@@ -494,6 +658,7 @@ fn rrdtool_per_sample(
         files: 1,
         samples: count as u64,
         dirtied: None,
+        from_storage: None,
         io: None,
     })
 }
@@ -558,6 +723,11 @@ pub fn print_table(out: &mut impl std::io::Write, r: &BenchReport) -> std::io::R
     let stage = |s: &Stage| format!("{:.2} s {:>8.0} files/s", s.seconds, s.files_per_sec());
     let rate = |s: &Stage| format!("{:.2} s {:>9.0} samples/s", s.seconds, s.samples_per_sec());
     row(out, "create all files", &|d| stage(&d.create))?;
+    let rounds = r.dirs.first().map_or(0, |d| d.rounds.len());
+    writeln!(
+        out,
+        "floor against backfill: best of {rounds} rounds (alternating order; archive warm)"
+    )?;
     row(out, "librrd floor (create + 1 update)", &|d| rate(&d.floor))?;
     row(out, "backfill, end to end", &|d| rate(&d.backfill))?;
     row(out, "  of which writing", &|d| rate(&d.backfill_write))?;
@@ -567,25 +737,49 @@ pub fn print_table(out: &mut impl std::io::Write, r: &BenchReport) -> std::io::R
     let durable = |d: &DirResult, reading: f64| floor(d, reading) + d.floor_sync_seconds;
     let ratio = |a: f64, b: f64| format!("{:.2}x", a / b.max(1e-9));
     row(out, "floor: zlib + librrd alone", &|d| {
-        format!("{:.2} s", floor(d, r.decompress_seconds))
+        format!("{:.2} s", floor(d, d.zlib_seconds))
     })?;
     row(out, "  backfill without fsync / floor", &|d| {
-        ratio(d.backfill_no_fsync.seconds, floor(d, r.decompress_seconds))
+        ratio(d.backfill_no_fsync.seconds, floor(d, d.zlib_seconds))
     })?;
     row(out, "  with our reader instead of zlib", &|d| {
-        ratio(d.backfill_no_fsync.seconds, floor(d, r.reader_seconds))
+        ratio(d.backfill_no_fsync.seconds, floor(d, d.reader_seconds))
     })?;
     row(out, "floor + sync of its files", &|d| {
-        format!("{:.2} s", durable(d, r.decompress_seconds))
+        format!("{:.2} s", durable(d, d.zlib_seconds))
     })?;
     row(out, "  backfill (fsync) / that floor", &|d| {
-        ratio(d.backfill.seconds, durable(d, r.decompress_seconds))
+        ratio(d.backfill.seconds, durable(d, d.zlib_seconds))
     })?;
     row(out, "  with our reader instead of zlib", &|d| {
-        ratio(d.backfill.seconds, durable(d, r.reader_seconds))
+        ratio(d.backfill.seconds, durable(d, d.reader_seconds))
     })?;
     row(out, "  writing / librrd floor", &|d| {
         ratio(d.backfill_write.seconds, d.floor.seconds)
+    })?;
+    // Each round's own ratios: how far one measurement can be trusted on this machine.
+    let each = |d: &DirResult, f: &dyn Fn(&Round) -> f64| {
+        let all: Vec<String> = d.rounds.iter().map(|r| format!("{:.2}", f(r))).collect();
+        all.join(" ")
+    };
+    row(out, "  each round, without fsync", &|d| {
+        each(d, &|r| r.backfill_no_fsync.seconds / r.floor_seconds())
+    })?;
+    row(out, "  each round, with fsync", &|d| {
+        each(d, &|r| r.backfill.seconds / r.durable_floor_seconds())
+    })?;
+    // Whether a round's reading came from the page cache, as meant, or partly from the disk.
+    let storage = |d: &DirResult, f: fn(&Round) -> Option<u64>| {
+        let all: Vec<String> = (d.rounds.iter())
+            .map(|r| f(r).map_or("-".into(), |b| format!("{:.0}", b as f64 / 1e6)))
+            .collect();
+        all.join(" ")
+    };
+    row(out, "  read from storage, MB: zlib", &|d| {
+        storage(d, |r| r.zlib.from_storage)
+    })?;
+    row(out, "  read from storage, MB: backfill", &|d| {
+        storage(d, |r| r.backfill_no_fsync.from_storage)
     })?;
     row(out, "backfill without fsync", &|d| {
         rate(&d.backfill_no_fsync)

@@ -405,6 +405,11 @@ pub struct BenchArgs {
     #[arg(long, default_value_t = 20)]
     pub cli_keys: usize,
 
+    /// Rounds of the floor against the backfill (the best of each stage is compared, and each
+    /// round's own ratio is shown).
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=20))]
+    pub rounds: u32,
+
     /// Also write the figures as JSON to this file.
     #[arg(long, value_name = "FILE")]
     pub json: Option<PathBuf>,

@@ -242,10 +242,19 @@ pub fn peak_rss_mb() -> Option<f64> {
 /// The bytes this process has dirtied for storage so far (`write_bytes` of
 /// `/proc/self/io`), in MB; `None` where the OS does not say.
 pub fn written_mb() -> Option<f64> {
+    io_bytes("write_bytes:").map(|bytes| bytes as f64 / 1e6)
+}
+
+/// The bytes this process has had read from storage so far, not from the page cache
+/// (`read_bytes` of `/proc/self/io`); `None` where the OS does not say.
+pub fn read_from_storage() -> Option<u64> {
+    io_bytes("read_bytes:")
+}
+
+fn io_bytes(field: &str) -> Option<u64> {
     let io = std::fs::read_to_string("/proc/self/io").ok()?;
-    let line = io.lines().find(|l| l.starts_with("write_bytes:"))?;
-    let bytes: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(bytes / 1e6)
+    let line = io.lines().find(|l| l.starts_with(field))?;
+    line.split_whitespace().nth(1)?.parse().ok()
 }
 
 /// The `path: reason` lines of file errors.
