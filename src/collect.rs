@@ -512,10 +512,6 @@ pub fn collect_files(selection: &Selection, paths: &[PathBuf], bar: &ProgressBar
     collection
 }
 
-/// Room made for each key of a file at once: PingER's daily files hold 48 lines a key (one
-/// every 30 minutes), so most keys never grow their buffers; longer files grow them as usual.
-const DAY_OF_LINES: usize = 48;
-
 /// Reads, parses and samples one file.
 fn sample_file(selection: &Selection, path: &Path) -> FileSamples {
     thread_local! {
@@ -594,9 +590,11 @@ fn sample_lines(selection: &Selection, path: &Path, buffers: &mut archive::Buffe
                         bytes: record.bytes,
                         pings: selection.pings,
                     },
-                    times: Vec::with_capacity(DAY_OF_LINES),
-                    losses: Vec::with_capacity(DAY_OF_LINES),
-                    values: Vec::with_capacity(DAY_OF_LINES * (1 + selection.pings as usize)),
+                    // Grown as lines come, not sized ahead: a file of many keys with one
+                    // line each must cost memory in proportion to its lines.
+                    times: Vec::new(),
+                    losses: Vec::new(),
+                    values: Vec::new(),
                 });
                 local.insert(lookup.clone(), i);
                 i
@@ -679,6 +677,30 @@ mod tests {
                 .push((slot, u64::from(rtt) * 1000));
         }
         keys
+    }
+
+    /// A file of many keys with one line each: each key's buffers hold about one line, so
+    /// memory follows the lines read, whatever their keys.
+    #[test]
+    fn buffers_grow_with_the_lines_not_ahead_of_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let window = Window::new(END, 1, STEP as u32);
+        let path = dir.path().join("ping-2027-01-01.txt");
+        let text: Vec<String> = (0..500).map(|r| line(r, window.start, 1)).collect();
+        std::fs::write(&path, text.join("\n") + "\n").unwrap();
+        let selection = Selection {
+            data: dir.path().to_path_buf(),
+            window,
+            pings: 10,
+            filter: Filter::default(),
+            seen: None,
+        };
+        let collection = collect_files(&selection, &[path], &ProgressBar::hidden());
+        assert_eq!(collection.len(), 500);
+        for lines in &collection.files[0].keys {
+            assert!(lines.times.capacity() <= 4, "{}", lines.times.capacity());
+            assert!(lines.values.capacity() <= 11, "{}", lines.values.capacity());
+        }
     }
 
     /// Random archives, some keys in order (the usual case), some shuffled with repeated
