@@ -65,8 +65,18 @@ impl Default for Options<'_> {
     }
 }
 
-/// Writes `bytes` to `path` atomically (fsynced, untagged).
+/// Writes `bytes` to `path` atomically (fsynced, untagged). A `path` that is there and not a
+/// plain file (`/dev/null`, `/dev/stdout`, a FIFO) is written to as it is: renaming a file
+/// over it would replace the device itself (as root, `-o /dev/null` did).
 pub fn write(path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
+    if std::fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir()) {
+        use std::io::Write;
+        return std::fs::OpenOptions::new()
+            .write(true)
+            .open(path)
+            .and_then(|mut file| file.write_all(bytes))
+            .map_err(|e| WriteError::new(path, "cannot write", e));
+    }
     replace(path, Options::default(), |file, temp| {
         use std::io::Write;
         file.write_all(bytes)
@@ -355,6 +365,40 @@ mod tests {
         assert!(err.contains("cannot write: disk full"), "{err}");
         assert_eq!(std::fs::read(&path).unwrap(), b"old");
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn writing_to_a_fifo_writes_through_it_and_leaves_it_in_place() {
+        use std::io::Read;
+        use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("pipe");
+        rustix::fs::mknodat(
+            rustix::fs::CWD,
+            &fifo,
+            rustix::fs::FileType::Fifo,
+            rustix::fs::Mode::from_raw_mode(0o600),
+            0,
+        )
+        .unwrap();
+        // A reader that does not wait for a writer: the write below then cannot block, and a
+        // rename over the FIFO would leave this reader with nothing.
+        let mut reader = std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(rustix::fs::OFlags::NONBLOCK.bits() as i32)
+            .open(&fifo)
+            .unwrap();
+        write(&fifo, b"through the pipe").unwrap();
+        let mut got = [0u8; 64];
+        let n = reader.read(&mut got).unwrap_or(0);
+        assert_eq!(&got[..n], b"through the pipe");
+        let kind = std::fs::symlink_metadata(&fifo).unwrap().file_type();
+        assert!(kind.is_fifo(), "still a FIFO: {kind:?}");
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            1,
+            "no temporary left"
+        );
     }
 
     #[test]
