@@ -3,8 +3,8 @@
 //! For each directory: create every file; then, in rounds of alternating order, librrd's floor
 //! (zlib reading the archive, then create + one raw update call per file with pre-formatted
 //! strings) against backfill (with and without fsync), the best of each compared; one nightly
-//! update with one new day; and a fetch of every file. Also what a user would do without this tool: one
-//! `rrdtool update` process per key, and per sample, measured on a few keys.
+//! update with one new day; and a fetch of every file. Also what a user would do without this
+//! tool: one `rrdtool update` process per key, and per sample, measured on a few keys.
 
 use crate::collect::{self, Collection, Selection};
 use crate::convert::{format_updates, Target};
@@ -64,9 +64,8 @@ fn read_all(files: &[PathBuf]) -> Reading {
 
 /// Puts the archive in the page cache right before a timed stage that reads it, so that
 /// every such stage starts alike. The cache cannot be relied on to keep it from one stage to
-/// the next: on the VM this was measured on, a 274 MB archive read whole was read again from
-/// storage 20 s later (`read_bytes` 266 MB), and from one backfill to the next a run lost
-/// a third of its time to waiting for the disk.
+/// the next: on the VM this was measured on (DAMON pages out memory left unused), a 274 MB
+/// archive read whole was read again from storage 20 s later (`read_bytes` 266 MB).
 fn warm(files: &[PathBuf]) {
     read_all(files);
 }
@@ -483,28 +482,25 @@ fn measure_dir(
         });
     }
     drop(batches);
-    let best = |stage: fn(&Round) -> &Stage| -> Stage {
-        (rounds.iter().map(stage))
-            .min_by(|a, b| a.seconds.total_cmp(&b.seconds))
+    // The round where one stage was fastest.
+    let fastest = |seconds: fn(&Round) -> f64| -> &Round {
+        (rounds.iter())
+            .min_by(|a, b| seconds(a).total_cmp(&seconds(b)))
             .expect("at least one round")
-            .clone()
     };
-    let least = |seconds: fn(&Round) -> f64| -> f64 {
-        rounds.iter().map(seconds).fold(f64::INFINITY, f64::min)
-    };
-    let floor = best(|r| &r.floor);
-    let backfill_no_fsync = best(|r| &r.backfill_no_fsync);
+    let floor = fastest(|r| r.floor.seconds).floor.clone();
+    let backfill_no_fsync = fastest(|r| r.backfill_no_fsync.seconds)
+        .backfill_no_fsync
+        .clone();
     // The writing part of the best fsynced backfill, not the best writing of any round.
-    let best_backfill = (rounds.iter())
-        .min_by(|a, b| a.backfill.seconds.total_cmp(&b.backfill.seconds))
-        .expect("at least one round");
+    let best_backfill = fastest(|r| r.backfill.seconds);
     let (backfill, backfill_write) = (
         best_backfill.backfill.clone(),
         best_backfill.backfill_write.clone(),
     );
-    let floor_sync_seconds = least(|r| r.floor_sync_seconds);
-    let zlib_seconds = least(|r| r.zlib.seconds);
-    let reader_seconds = least(|r| r.reader.seconds);
+    let floor_sync_seconds = fastest(|r| r.floor_sync_seconds).floor_sync_seconds;
+    let zlib_seconds = fastest(|r| r.zlib.seconds).zlib.seconds;
+    let reader_seconds = fastest(|r| r.reader.seconds).reader.seconds;
     let bytes_written = walkdir::WalkDir::new(&backfill_dir)
         .into_iter()
         .filter_map(|e| e.ok())
@@ -758,28 +754,27 @@ pub fn print_table(out: &mut impl std::io::Write, r: &BenchReport) -> std::io::R
         ratio(d.backfill_write.seconds, d.floor.seconds)
     })?;
     // Each round's own ratios: how far one measurement can be trusted on this machine.
-    let each = |d: &DirResult, f: &dyn Fn(&Round) -> f64| {
-        let all: Vec<String> = d.rounds.iter().map(|r| format!("{:.2}", f(r))).collect();
+    let each = |d: &DirResult, f: &dyn Fn(&Round) -> String| {
+        let all: Vec<String> = d.rounds.iter().map(f).collect();
         all.join(" ")
     };
     row(out, "  each round, without fsync", &|d| {
-        each(d, &|r| r.backfill_no_fsync.seconds / r.floor_seconds())
+        each(d, &|r| {
+            format!("{:.2}", r.backfill_no_fsync.seconds / r.floor_seconds())
+        })
     })?;
     row(out, "  each round, with fsync", &|d| {
-        each(d, &|r| r.backfill.seconds / r.durable_floor_seconds())
+        each(d, &|r| {
+            format!("{:.2}", r.backfill.seconds / r.durable_floor_seconds())
+        })
     })?;
     // Whether a round's reading came from the page cache, as meant, or partly from the disk.
-    let storage = |d: &DirResult, f: fn(&Round) -> Option<u64>| {
-        let all: Vec<String> = (d.rounds.iter())
-            .map(|r| f(r).map_or("-".into(), |b| format!("{:.0}", b as f64 / 1e6)))
-            .collect();
-        all.join(" ")
-    };
+    let mb = |bytes: Option<u64>| bytes.map_or("-".into(), |b| format!("{:.0}", b as f64 / 1e6));
     row(out, "  read from storage, MB: zlib", &|d| {
-        storage(d, |r| r.zlib.from_storage)
+        each(d, &|r| mb(r.zlib.from_storage))
     })?;
     row(out, "  read from storage, MB: backfill", &|d| {
-        storage(d, |r| r.backfill_no_fsync.from_storage)
+        each(d, &|r| mb(r.backfill_no_fsync.from_storage))
     })?;
     row(out, "backfill without fsync", &|d| {
         rate(&d.backfill_no_fsync)
