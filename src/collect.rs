@@ -512,16 +512,71 @@ pub fn collect_files(selection: &Selection, paths: &[PathBuf], bar: &ProgressBar
     collection
 }
 
+/// A file's accepted lines in line order, before they are grouped per key: a worker's
+/// buffers, reused from file to file, so that each key's buffers are then made once at their
+/// exact size (no growing buffer per key and file, and no room beyond the lines read).
+#[derive(Debug, Default)]
+struct LineOrder {
+    /// File-local key of each line.
+    keys: Vec<u32>,
+    times: Vec<i64>,
+    losses: Vec<u16>,
+    /// The `1 + N` values of each line, back to back.
+    values: Vec<Micros>,
+}
+
+impl LineOrder {
+    /// Values kept between files; a longer file's buffers are given back after it.
+    const KEEP: usize = 1 << 22;
+
+    fn clear(&mut self) {
+        if self.values.capacity() > Self::KEEP {
+            *self = LineOrder::default();
+        }
+        self.keys.clear();
+        self.times.clear();
+        self.losses.clear();
+        self.values.clear();
+    }
+
+    /// Moves the lines into their keys' buffers, each sized once, in line order per key.
+    fn group_into(&self, keys: &mut [KeyLines], stride: usize) {
+        let mut counts = vec![0usize; keys.len()];
+        for &k in &self.keys {
+            counts[k as usize] += 1;
+        }
+        for (lines, &n) in keys.iter_mut().zip(&counts) {
+            lines.times.reserve_exact(n);
+            lines.losses.reserve_exact(n);
+            lines.values.reserve_exact(n * stride);
+        }
+        for (i, &k) in self.keys.iter().enumerate() {
+            let lines = &mut keys[k as usize];
+            lines.times.push(self.times[i]);
+            lines.losses.push(self.losses[i]);
+            lines
+                .values
+                .extend_from_slice(&self.values[i * stride..(i + 1) * stride]);
+        }
+    }
+}
+
 /// Reads, parses and samples one file.
 fn sample_file(selection: &Selection, path: &Path) -> FileSamples {
     thread_local! {
-        // One set of read buffers per worker, reused from file to file.
-        static BUFFERS: RefCell<archive::Buffers> = RefCell::new(archive::Buffers::default());
+        // One set of read and line buffers per worker, reused from file to file.
+        static BUFFERS: RefCell<(archive::Buffers, LineOrder)> = RefCell::default();
     }
-    BUFFERS.with_borrow_mut(|buffers| sample_lines(selection, path, buffers))
+    BUFFERS.with_borrow_mut(|(buffers, lines)| sample_lines(selection, path, buffers, lines))
 }
 
-fn sample_lines(selection: &Selection, path: &Path, buffers: &mut archive::Buffers) -> FileSamples {
+fn sample_lines(
+    selection: &Selection,
+    path: &Path,
+    buffers: &mut archive::Buffers,
+    order: &mut LineOrder,
+) -> FileSamples {
+    order.clear();
     let mut out = FileSamples::default();
     let window = &selection.window;
     let mut parser = LineParser::new();
@@ -590,8 +645,6 @@ fn sample_lines(selection: &Selection, path: &Path, buffers: &mut archive::Buffe
                         bytes: record.bytes,
                         pings: selection.pings,
                     },
-                    // Grown as lines come, not sized ahead: a file of many keys with one
-                    // line each must cost memory in proportion to its lines.
                     times: Vec::new(),
                     losses: Vec::new(),
                     values: Vec::new(),
@@ -600,11 +653,12 @@ fn sample_lines(selection: &Selection, path: &Path, buffers: &mut archive::Buffe
                 i
             }
         };
-        let lines = &mut out.keys[key_index as usize];
-        let loss = sampler.push(&record, &mut lines.values) as u16;
-        lines.times.push(record.time);
-        lines.losses.push(loss);
+        let loss = sampler.push(&record, &mut order.values) as u16;
+        order.keys.push(key_index);
+        order.times.push(record.time);
+        order.losses.push(loss);
     });
+    order.group_into(&mut out.keys, 1 + selection.pings as usize);
     match result {
         Ok(read) => {
             out.stats.files_read = 1;
@@ -679,10 +733,10 @@ mod tests {
         keys
     }
 
-    /// A file of many keys with one line each: each key's buffers hold about one line, so
+    /// A file of many keys with one line each: each key's buffers hold exactly its line, so
     /// memory follows the lines read, whatever their keys.
     #[test]
-    fn buffers_grow_with_the_lines_not_ahead_of_them() {
+    fn each_keys_buffers_hold_exactly_its_lines() {
         let dir = tempfile::tempdir().unwrap();
         let window = Window::new(END, 1, STEP as u32);
         let path = dir.path().join("ping-2027-01-01.txt");
@@ -698,8 +752,9 @@ mod tests {
         let collection = collect_files(&selection, &[path], &ProgressBar::hidden());
         assert_eq!(collection.len(), 500);
         for lines in &collection.files[0].keys {
-            assert!(lines.times.capacity() <= 4, "{}", lines.times.capacity());
-            assert!(lines.values.capacity() <= 11, "{}", lines.values.capacity());
+            assert_eq!(lines.times.capacity(), 1);
+            assert_eq!(lines.losses.capacity(), 1);
+            assert_eq!(lines.values.capacity(), 11);
         }
     }
 
