@@ -708,6 +708,17 @@ mod tests {
         )
     }
 
+    /// Every key of `data`, with 10 ping slots.
+    fn selection(data: &Path, window: Window) -> Selection {
+        Selection {
+            data: data.to_path_buf(),
+            window,
+            pings: 10,
+            filter: Filter::default(),
+            seen: None,
+        }
+    }
+
     /// The dedupe rule done the slow way: per key and slot, the line with the smallest
     /// (time, file, line number). Returns per key the (slot, median) of each kept line.
     fn reference(files: &[Vec<(usize, i64, u32)>]) -> BTreeMap<usize, Vec<(i64, Micros)>> {
@@ -742,14 +753,11 @@ mod tests {
         let path = dir.path().join("ping-2027-01-01.txt");
         let text: Vec<String> = (0..500).map(|r| line(r, window.start, 1)).collect();
         std::fs::write(&path, text.join("\n") + "\n").unwrap();
-        let selection = Selection {
-            data: dir.path().to_path_buf(),
-            window,
-            pings: 10,
-            filter: Filter::default(),
-            seen: None,
-        };
-        let collection = collect_files(&selection, &[path], &ProgressBar::hidden());
+        let collection = collect_files(
+            &selection(dir.path(), window),
+            &[path],
+            &ProgressBar::hidden(),
+        );
         assert_eq!(collection.len(), 500);
         for lines in &collection.files[0].keys {
             assert_eq!(lines.times.capacity(), 1);
@@ -795,14 +803,11 @@ mod tests {
                 paths.push(path);
                 files.push(lines);
             }
-            let selection = Selection {
-                data: dir.path().to_path_buf(),
-                window,
-                pings: 10,
-                filter: Filter::default(),
-                seen: None,
-            };
-            let collection = collect_files(&selection, &paths, &ProgressBar::hidden());
+            let collection = collect_files(
+                &selection(dir.path(), window),
+                &paths,
+                &ProgressBar::hidden(),
+            );
             let mut got: BTreeMap<usize, Vec<(i64, Micros)>> = BTreeMap::new();
             for i in 0..collection.len() {
                 let series = collection.series(i);
