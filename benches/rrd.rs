@@ -10,7 +10,7 @@
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use indicatif::ProgressBar;
 use pinger_smokeping::collect::{collect, Selection};
-use pinger_smokeping::convert::{convert, format_updates, Mode, Target};
+use pinger_smokeping::convert::{convert, format_updates, Commits, Mode, Target};
 use pinger_smokeping::generate::{generate, Plan};
 use pinger_smokeping::key::Filter;
 use pinger_smokeping::store::{self, Layout, UpdateBatch};
@@ -120,14 +120,18 @@ fn benches(c: &mut Criterion) {
             },
             |target| {
                 let collection = collect(&selection, true);
-                let (_, stats) = convert(
+                let bar = ProgressBar::hidden();
+                let mut commits = Commits::default();
+                let (mut outcomes, _) = convert(
                     &collection,
                     &target,
                     Mode::Backfill,
                     &Default::default(),
-                    &ProgressBar::hidden(),
+                    &mut commits,
+                    &bar,
                 );
-                assert_eq!(stats.failed, 0);
+                commits.finish(&mut outcomes, &target.rrd_dir, &bar);
+                assert!(outcomes.iter().all(|o| o.result.is_ok()));
             },
             BatchSize::SmallInput,
         )

@@ -43,7 +43,7 @@ pub struct Target {
     /// File layout.
     pub layout: Layout,
     /// Make each file durable before it is renamed into place (crash safety; a backfill syncs
-    /// a directory's files at once, see `atomic::Staging`).
+    /// a directory's files at once, see `atomic::Staging` and [`Commits`]).
     pub fsync: bool,
     /// Marks this run's temporary files (see [`temp_tag`]).
     pub temp_tag: String,
@@ -108,17 +108,22 @@ pub struct WriteStats {
 
 /// Writes the RRD of every key but the `refused` ones (see `claims`); returns one outcome
 /// per key, in key order.
+///
+/// A backfill's files are staged and handed to `commits`, which syncs and renames them
+/// while the caller goes on: their outcomes are final once [`Commits::finish`] has said which
+/// files it could not put in place.
 pub fn convert(
     collection: &Collection,
     target: &Target,
     mode: Mode,
     refused: &Refused,
+    commits: &mut Commits,
     bar: &ProgressBar,
 ) -> (Vec<Outcome>, WriteStats) {
     let started = Instant::now();
     // A backfill replaces every file: they are synced and renamed together at the end.
     let staging = (mode == Mode::Backfill).then(atomic::Staging::default);
-    let mut outcomes: Vec<Outcome> = (0..collection.len())
+    let outcomes: Vec<Outcome> = (0..collection.len())
         .into_par_iter()
         .map(|i| {
             // One key's samples at a time per worker: memory follows the keys in flight.
@@ -136,12 +141,49 @@ pub fn convert(
         })
         .collect();
     if let Some(staging) = staging {
-        let failed = staging.commit(target.fsync);
-        mark_failed(&mut outcomes, &failed, &target.rrd_dir, bar);
+        commits.start(staging, target.fsync);
     }
     let mut stats = WriteStats::tally(&outcomes);
     stats.seconds = started.elapsed().as_secs_f64();
     (outcomes, stats)
+}
+
+/// The commits of a backfill's batches (see `atomic::Staging`), each made on a thread of its
+/// own while the next archive directory is read and written: a commit mostly waits for the
+/// disk (its `syncfs`), and the CPU has the next directory to work on meanwhile. Seed
+/// backfill, 4 alternating runs: 3.78-3.90 s synced in line, 3.57-4.72 s like this,
+/// 3.54-3.84 s without fsync.
+///
+/// One commit runs at a time, so at most two batches of staged files exist at once, and
+/// batches are put in place in the order they were written.
+#[derive(Debug, Default)]
+pub struct Commits {
+    running: Option<std::thread::JoinHandle<Vec<atomic::WriteError>>>,
+    failed: Vec<atomic::WriteError>,
+}
+
+impl Commits {
+    /// Commits `staging` once the commit before it is done.
+    fn start(&mut self, staging: atomic::Staging, fsync: bool) {
+        self.wait();
+        self.running = Some(std::thread::spawn(move || staging.commit(fsync)));
+    }
+
+    fn wait(&mut self) {
+        if let Some(running) = self.running.take() {
+            match running.join() {
+                Ok(failed) => self.failed.extend(failed),
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+        }
+    }
+
+    /// Waits for the commits started so far, and marks the outcome of each file one of them
+    /// could not put in place as failed.
+    pub fn finish(&mut self, outcomes: &mut [Outcome], rrd_dir: &Path, bar: &ProgressBar) {
+        self.wait();
+        mark_failed(outcomes, &std::mem::take(&mut self.failed), rrd_dir, bar);
+    }
 }
 
 /// Turns the outcome of each key whose file `failed` names into that error.

@@ -97,12 +97,20 @@ pub fn write_tree(
     let mut seen: HashSet<Key> = HashSet::new();
     let mut redo: HashSet<Key> = HashSet::new();
     let mut refused_keys: HashSet<Key> = HashSet::new();
+    let mut commits = convert::Commits::default();
     let (first_read, read_errors, reads) =
         collect::by_directory(&selection, &listing, quiet, |collection| {
             write_bar.inc_length(collection.len() as u64);
             let refused = claims::claim(rrd, collection.keys());
             refused_keys.extend(refused.keys().cloned());
-            let (done, stats) = convert::convert(&collection, target, mode, &refused, &write_bar);
+            let (done, stats) = convert::convert(
+                &collection,
+                target,
+                mode,
+                &refused,
+                &mut commits,
+                &write_bar,
+            );
             write_seconds += stats.seconds;
             for o in done {
                 if !seen.insert(o.key.clone()) || matches!(o.result, Ok((Action::Deferred, _))) {
@@ -111,6 +119,10 @@ pub fn write_tree(
                 outcomes.push(o);
             }
         });
+    // The last batch's commit is part of the writing time.
+    let waited = std::time::Instant::now();
+    commits.finish(&mut outcomes, rrd, &write_bar);
+    write_seconds += waited.elapsed().as_secs_f64();
     read.add(first_read);
     errors.extend(read_errors);
     read.keys = seen.len();
@@ -135,9 +147,12 @@ pub fn write_tree(
         let refused = claims::claim(rrd, rest.keys());
         refused_keys.extend(refused.keys().cloned());
         let bar = progress::bar(rest.len() as u64, "writing", quiet);
-        let (more, stats) = convert::convert(&rest, target, Mode::Backfill, &refused, &bar);
+        let (mut more, stats) =
+            convert::convert(&rest, target, Mode::Backfill, &refused, &mut commits, &bar);
+        let waited = std::time::Instant::now();
+        commits.finish(&mut more, rrd, &bar);
         bar.finish_and_clear();
-        write_seconds += stats.seconds;
+        write_seconds += stats.seconds + waited.elapsed().as_secs_f64();
         outcomes.retain(|o| !redo.contains(&o.key));
         outcomes.extend(more);
         errors.extend(rest.errors);

@@ -455,6 +455,38 @@ fn a_corrupt_rrd_or_a_blocked_directory_fails_only_its_keys() {
 }
 
 #[test]
+fn a_backfilled_file_that_cannot_be_put_in_place_fails_only_its_key() {
+    // A directory where a key's file should go: its staged file cannot be renamed over it.
+    // One in the first archive directory written (its batch is committed while the next is
+    // written) and one in the last (committed at the end).
+    let dir = tempfile::tempdir().unwrap();
+    let rrd = dir.path().join("rrd");
+    let blocked = [
+        "monitor_niit_edu_pk/www_carnet_hr_100_10.rrd",
+        "pinger_mon01_example_edu/www_site001_example_org_1000_10.rrd",
+    ];
+    for path in blocked {
+        std::fs::create_dir_all(rrd.join(path).join("in-the-way")).unwrap();
+    }
+    let (code, stderr) = backfill(&fixture("archive"), &rrd, &ARCHIVE_WINDOW);
+    assert_eq!(code, 1, "{stderr}");
+    for key in [
+        "monitor.niit.edu.pk_www.carnet.hr_100_10",
+        "pinger.mon01.example.edu_www.site001.example.org_1000_10",
+    ] {
+        assert!(stderr.contains(&format!("key error: {key}: ")), "{stderr}");
+        let srcdest = std::fs::read_to_string(rrd.join("srcdest.txt")).unwrap();
+        assert!(!srcdest.lines().any(|l| l == key), "{srcdest}");
+    }
+    assert!(
+        stderr.contains("18 created, 0 appended, 0 rebuilt, 0 unchanged, 2 failed"),
+        "{stderr}"
+    );
+    let written = rrd.join("pinger_mon01_example_edu/www_site001_example_org_100_10.rrd");
+    assert!(written.is_file());
+}
+
+#[test]
 fn summary_json_has_the_figures() {
     let dir = tempfile::tempdir().unwrap();
     let rrd = dir.path().join("rrd");
