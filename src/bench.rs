@@ -75,6 +75,8 @@ fn warm(files: &[PathBuf]) {
 pub struct Reading {
     /// Wall seconds.
     pub seconds: f64,
+    /// CPU seconds of all threads.
+    pub cpu_seconds: f64,
     /// Bytes read from storage rather than the page cache (Linux's `read_bytes`).
     pub from_storage: Option<u64>,
 }
@@ -82,10 +84,12 @@ pub struct Reading {
 impl Reading {
     fn timed(read: impl FnOnce()) -> Reading {
         let before = crate::report::read_from_storage();
+        let cpu = crate::report::cpu_seconds();
         let started = Instant::now();
         read();
         Reading {
             seconds: started.elapsed().as_secs_f64(),
+            cpu_seconds: crate::report::cpu_seconds() - cpu,
             from_storage: storage_since(before),
         }
     }
@@ -122,6 +126,8 @@ pub const NFS_BANDWIDTH: f64 = 110e6;
 pub struct Stage {
     /// Wall seconds.
     pub seconds: f64,
+    /// CPU seconds of all threads, for the floor and whole runs.
+    pub cpu_seconds: Option<f64>,
     /// Files handled.
     pub files: usize,
     /// Samples written or fetched.
@@ -173,6 +179,11 @@ impl Round {
     /// The floor an fsynced backfill compares with: that, plus syncing the floor's files.
     pub fn durable_floor_seconds(&self) -> f64 {
         self.floor_seconds() + self.floor_sync_seconds
+    }
+
+    /// The CPU time of the floor (zlib + librrd alone), seconds of all threads.
+    pub fn floor_cpu_seconds(&self) -> f64 {
+        self.zlib.cpu_seconds + self.floor.cpu_seconds.unwrap_or(f64::NAN)
     }
 }
 
@@ -335,6 +346,7 @@ fn measure_dir(
     })?;
     let create = Stage {
         seconds: t.elapsed().as_secs_f64(),
+        cpu_seconds: None,
         files: n,
         samples: 0,
         dirtied: None,
@@ -360,6 +372,7 @@ fn measure_dir(
             std::fs::create_dir_all(path.parent().unwrap())?;
         }
         settle();
+        let cpu = crate::report::cpu_seconds();
         let t = Instant::now();
         batches
             .par_iter_mut()
@@ -370,6 +383,7 @@ fn measure_dir(
             })?;
         let floor = Stage {
             seconds: t.elapsed().as_secs_f64(),
+            cpu_seconds: Some(crate::report::cpu_seconds() - cpu),
             files: n,
             samples: full.stats.samples,
             dirtied: None,
@@ -399,6 +413,7 @@ fn measure_dir(
         }
         let counts = crate::iocount::Counts::now();
         let read = crate::report::read_from_storage();
+        let cpu = crate::report::cpu_seconds();
         let t = Instant::now();
         let how = if backfill {
             tree::Run::Backfill
@@ -407,6 +422,7 @@ fn measure_dir(
         };
         let run = tree::write_tree(selection(data, plan, layout, end), target, how, true)?;
         let seconds = t.elapsed().as_secs_f64();
+        let cpu_seconds = Some(crate::report::cpu_seconds() - cpu);
         anyhow::ensure!(
             !run.failed(),
             "{} keys failed in {}",
@@ -420,6 +436,7 @@ fn measure_dir(
         Ok((
             Stage {
                 seconds,
+                cpu_seconds,
                 files: n,
                 samples,
                 dirtied,
@@ -428,6 +445,7 @@ fn measure_dir(
             },
             Stage {
                 seconds: run.write.seconds,
+                cpu_seconds: None,
                 files: n,
                 samples,
                 dirtied: None,
@@ -529,6 +547,7 @@ fn measure_dir(
         .sum();
     let fetch = Stage {
         seconds: t.elapsed().as_secs_f64(),
+        cpu_seconds: None,
         files: n,
         samples: fetched,
         dirtied: None,
@@ -613,6 +632,7 @@ fn rrdtool_per_key(work: &Path, full: &Collection, layout: &Layout, keys: usize)
     }
     Ok(Stage {
         seconds: t.elapsed().as_secs_f64(),
+        cpu_seconds: None,
         files: keys,
         samples,
         dirtied: None,
@@ -651,6 +671,7 @@ fn rrdtool_per_sample(
     }
     Ok(Stage {
         seconds: t.elapsed().as_secs_f64(),
+        cpu_seconds: None,
         files: 1,
         samples: count as u64,
         dirtied: None,
@@ -766,6 +787,20 @@ pub fn print_table(out: &mut impl std::io::Write, r: &BenchReport) -> std::io::R
     row(out, "  each round, with fsync", &|d| {
         each(d, &|r| {
             format!("{:.2}", r.backfill.seconds / r.durable_floor_seconds())
+        })
+    })?;
+    // CPU time does not count the waits (the disk, the other tenants of a shared machine)
+    // that make wall times swing from round to round; it counts the work.
+    let cpu = |s: &Stage| s.cpu_seconds.unwrap_or(f64::NAN);
+    row(out, "CPU s: floor (zlib + librrd)", &|d| {
+        each(d, &|r| format!("{:.2}", r.floor_cpu_seconds()))
+    })?;
+    row(out, "  backfill without fsync", &|d| {
+        each(d, &|r| format!("{:.2}", cpu(&r.backfill_no_fsync)))
+    })?;
+    row(out, "  ratio, each round", &|d| {
+        each(d, &|r| {
+            format!("{:.2}", cpu(&r.backfill_no_fsync) / r.floor_cpu_seconds())
         })
     })?;
     // Whether a round's reading came from the page cache, as meant, or partly from the disk.

@@ -239,6 +239,12 @@ pub fn peak_rss_mb() -> Option<f64> {
     Some(kb / 1000.0)
 }
 
+/// The CPU time this process has used so far, all threads, user and system, in seconds.
+pub fn cpu_seconds() -> f64 {
+    let t = rustix::time::clock_gettime(rustix::time::ClockId::ProcessCPUTime);
+    t.tv_sec as f64 + t.tv_nsec as f64 * 1e-9
+}
+
 /// The bytes this process has dirtied for storage so far (`write_bytes` of
 /// `/proc/self/io`), in MB; `None` where the OS does not say.
 pub fn written_mb() -> Option<f64> {

@@ -37,6 +37,7 @@ fn a_small_bench_prints_every_floor_figure_and_leaves_nothing_behind() {
         "writing / librrd floor",
         "each round, without fsync",
         "read from storage, MB: backfill",
+        "CPU s: floor (zlib + librrd)",
     ] {
         assert!(stdout.contains(row), "{row}: {stdout}");
     }
@@ -59,6 +60,16 @@ fn a_small_bench_prints_every_floor_figure_and_leaves_nothing_behind() {
     assert!(measured["floor"]["seconds"].as_f64().unwrap() > 0.0);
     assert!(measured["floor_sync_seconds"].as_f64().unwrap() >= 0.0);
     assert!(measured["backfill"]["samples"].as_u64().unwrap() > 0);
+    // CPU time of the floor's two halves and of the backfill, each round.
+    for r in rounds {
+        for cpu in [
+            &r["zlib"]["cpu_seconds"],
+            &r["floor"]["cpu_seconds"],
+            &r["backfill_no_fsync"]["cpu_seconds"],
+        ] {
+            assert!(cpu.as_f64().unwrap() > 0.0, "{r}");
+        }
+    }
     // Its temporary tree is gone (no --keep).
     assert_eq!(std::fs::read_dir(&work).unwrap().count(), 0);
 }
