@@ -151,8 +151,8 @@ pub fn convert(
 /// The commits of a backfill's batches (see `atomic::Staging`), each made on a thread of its
 /// own while the next archive directory is read and written: a commit mostly waits for the
 /// disk (its `syncfs`), and the CPU has the next directory to work on meanwhile. Seed
-/// backfill, 4 alternating runs: 3.78-3.90 s synced in line, 3.57-4.72 s like this,
-/// 3.54-3.84 s without fsync.
+/// backfill, 4 alternating runs: 3.46-3.91 s synced in line, 3.39-3.53 s like this,
+/// 3.39-3.61 s without fsync.
 ///
 /// One commit runs at a time, so at most two batches of staged files exist at once, and
 /// batches are put in place in the order they were written.
