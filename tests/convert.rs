@@ -470,12 +470,12 @@ fn a_backfilled_file_that_cannot_be_put_in_place_fails_only_its_key() {
     }
     let (code, stderr) = backfill(&fixture("archive"), &rrd, &ARCHIVE_WINDOW);
     assert_eq!(code, 1, "{stderr}");
+    let srcdest = std::fs::read_to_string(rrd.join("srcdest.txt")).unwrap();
     for key in [
         "monitor.niit.edu.pk_www.carnet.hr_100_10",
         "pinger.mon01.example.edu_www.site001.example.org_1000_10",
     ] {
         assert!(stderr.contains(&format!("key error: {key}: ")), "{stderr}");
-        let srcdest = std::fs::read_to_string(rrd.join("srcdest.txt")).unwrap();
         assert!(!srcdest.lines().any(|l| l == key), "{srcdest}");
     }
     assert!(
