@@ -421,8 +421,11 @@ impl LineParser {
         let (seq_toks, rtt_toks) = tokens[11..].split_at(p);
         for (&[s, e], &[rtt_start, rtt_end]) in seq_toks.iter().zip(rtt_toks) {
             let seq_tok = &line[s..e];
-            let seq = u32::try_from(integer("sequence number", seq_tok)?)
-                .map_err(|_| out_of_bounds("sequence number", seq_tok, "below 2^32"))?;
+            let seq = match small_integer(seq_tok) {
+                Some(seq) => seq,
+                None => u32::try_from(integer("sequence number", seq_tok)?)
+                    .map_err(|_| out_of_bounds("sequence number", seq_tok, "below 2^32"))?,
+            };
             let first = if seq < 64 {
                 let bit = 1u64 << seq;
                 let first = low & bit == 0;
@@ -636,6 +639,19 @@ fn usual_integer(tok: &[u8]) -> Option<u64> {
     all_digits.then_some(value)
 }
 
+/// A sequence number of one or two digits (the usual ones), without a loop; `None` for
+/// anything else.
+#[inline(always)]
+fn small_integer(tok: &[u8]) -> Option<u32> {
+    match *tok {
+        [d] if d.is_ascii_digit() => Some(u32::from(d - b'0')),
+        [a, b] if a.is_ascii_digit() && b.is_ascii_digit() => {
+            Some(u32::from(a - b'0') * 10 + u32::from(b - b'0'))
+        }
+        _ => None,
+    }
+}
+
 /// The usual RTT tokens, `D.DDD` or whole milliseconds `D` (the 2007 layout's pings), with
 /// 1 to 7 integer digits (always below [`MAX_RTT`]), as microseconds in one pass; `None` for
 /// anything else, which the grammar ([`decimal_parts`]) then reads. Both give the same value
@@ -647,9 +663,15 @@ fn usual_millis(tok: &[u8]) -> Option<Micros> {
         if n > 11 {
             return None;
         }
-        let (int_part, frac_part) = (&tok[..n - 4], &tok[n - 3..]);
-        let milli = usual_integer(int_part)?;
-        let frac = usual_integer(frac_part)?;
+        let [a, b, c] = [tok[n - 3], tok[n - 2], tok[n - 1]].map(|d| d.wrapping_sub(b'0'));
+        if (a > 9) | (b > 9) | (c > 9) {
+            return None;
+        }
+        let frac = u64::from(a) * 100 + u64::from(b) * 10 + u64::from(c);
+        let milli = match &tok[..n - 4] {
+            &[d] => d.is_ascii_digit().then(|| u64::from(d - b'0'))?,
+            int_part => usual_integer(int_part)?,
+        };
         return Some(milli * 1000 + frac);
     }
     if n > 7 {
@@ -832,6 +854,9 @@ mod tests {
             let tok = random_bytes(&mut rng, 14, b"0123456789999..-e ");
             if let Some(v) = usual_integer(&tok) {
                 assert_eq!(any_integer("x", &tok), Ok(v), "{tok:?}");
+            }
+            if let Some(v) = small_integer(&tok) {
+                assert_eq!(any_integer("x", &tok), Ok(u64::from(v)), "{tok:?}");
             }
             if let Some(v) = usual_millis(&tok) {
                 assert_eq!(any_rtt("x", &tok), Ok(v), "{tok:?}");
