@@ -179,10 +179,12 @@ impl Commits {
     }
 
     /// Waits for the commits started so far, and marks the outcome of each file one of them
-    /// could not put in place as failed.
-    pub fn finish(&mut self, outcomes: &mut [Outcome], rrd_dir: &Path, bar: &ProgressBar) {
+    /// could not put in place as failed. Returns the seconds this took (writing time).
+    pub fn finish(&mut self, outcomes: &mut [Outcome], rrd_dir: &Path, bar: &ProgressBar) -> f64 {
+        let started = Instant::now();
         self.wait();
         mark_failed(outcomes, &std::mem::take(&mut self.failed), rrd_dir, bar);
+        started.elapsed().as_secs_f64()
     }
 }
 

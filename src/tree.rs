@@ -120,9 +120,7 @@ pub fn write_tree(
             }
         });
     // The last batch's commit is part of the writing time.
-    let waited = std::time::Instant::now();
-    commits.finish(&mut outcomes, rrd, &write_bar);
-    write_seconds += waited.elapsed().as_secs_f64();
+    write_seconds += commits.finish(&mut outcomes, rrd, &write_bar);
     read.add(first_read);
     errors.extend(read_errors);
     read.keys = seen.len();
@@ -149,10 +147,9 @@ pub fn write_tree(
         let bar = progress::bar(rest.len() as u64, "writing", quiet);
         let (mut more, stats) =
             convert::convert(&rest, target, Mode::Backfill, &refused, &mut commits, &bar);
-        let waited = std::time::Instant::now();
-        commits.finish(&mut more, rrd, &bar);
+        let waited = commits.finish(&mut more, rrd, &bar);
         bar.finish_and_clear();
-        write_seconds += stats.seconds + waited.elapsed().as_secs_f64();
+        write_seconds += stats.seconds + waited;
         outcomes.retain(|o| !redo.contains(&o.key));
         outcomes.extend(more);
         errors.extend(rest.errors);
