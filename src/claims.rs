@@ -6,6 +6,10 @@
 //! only ever appended to under a lock that every run and shard takes. A key is written only
 //! once its file is registered to it. A tree made before the register existed is registered
 //! from its srcdest.txt on first use.
+//!
+//! Owners are compared by whole key name, never split (host names may hold `_`; see `key`):
+//! a line counts when some reading of its name maps to its path, so a line cut by a crash
+//! registers nothing.
 
 use crate::key::Key;
 use crate::lock;
@@ -51,7 +55,7 @@ fn claim_locked(rrd_dir: &Path, keys: &[&Key]) -> std::io::Result<Refused> {
             }
             for line in text.lines() {
                 if let Some((path, key)) = line.split_once('\t') {
-                    if parse_key(key).is_some_and(|k| relative_path(&k) == path) {
+                    if crate::key::readings(key).any(|k| relative_path(&k) == path) {
                         owners
                             .entry(path.to_string())
                             .or_insert_with(|| key.to_string());
@@ -114,22 +118,6 @@ fn claim_locked(rrd_dir: &Path, keys: &[&Key]) -> std::io::Result<Refused> {
     Ok(refused)
 }
 
-/// Reads a key name `monitor_remote_bytes_N` (host names hold no `_`).
-fn parse_key(name: &str) -> Option<Key> {
-    let mut parts = name.split('_');
-    let (monitor, remote, bytes, pings) =
-        (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
-    if parts.next().is_some() || monitor.is_empty() || remote.is_empty() {
-        return None;
-    }
-    Some(Key {
-        monitor: monitor.to_string(),
-        remote: remote.to_string(),
-        bytes: bytes.parse().ok()?,
-        pings: pings.parse().ok()?,
-    })
-}
-
 /// The key's file below the RRD directory, as registered.
 fn relative_path(key: &Key) -> String {
     key.rrd_path(Path::new("")).to_string_lossy().into_owned()
@@ -175,6 +163,27 @@ mod tests {
         assert!(!refused.contains_key(&c));
         // Neither was registered: a later run with just one of them may have the file.
         assert!(claim(dir.path(), [&b].into_iter()).is_empty());
+    }
+
+    #[test]
+    fn a_register_line_of_a_name_with_underscores_is_read_back() {
+        // As an earlier build wrote it: the owner's remote holds `_`.
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join(REGISTER),
+            "m_x_org/a_b_example_org_100_10.rrd\tm_x.org_a_b.example.org_100_10\n",
+        )
+        .unwrap();
+        let newcomer = key("m.x.org", "a.b.example.org");
+        let refused = claim(dir.path(), [&newcomer].into_iter());
+        assert!(
+            refused[&newcomer].contains(
+                "keys m.x.org_a.b.example.org_100_10 and m_x.org_a_b.example.org_100_10 map"
+            ),
+            "{refused:?}"
+        );
+        let owner = key("m_x.org", "a_b.example.org");
+        assert!(claim(dir.path(), [&owner].into_iter()).is_empty());
     }
 
     #[test]

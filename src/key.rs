@@ -1,7 +1,21 @@
 //! Series keys (`monitor_remote_bytes_N`), key filters, and where a key's RRD file lives.
+//!
+//! The one place where a key becomes text and text becomes a key. The rule:
+//! - A key's name is `monitor_remote_bytes_N` ([`Display`](fmt::Display)), as in the original
+//!   tool's srcdest.txt.
+//! - Host names may hold `_` (the input contract allows it), so a name cannot always be split
+//!   back: `a_b_c_1000_10` is monitor `a_b` and remote `c`, or `a` and `b_c`. The last two
+//!   fields are always bytes and N; the monitor/remote boundary is only known when one `_`
+//!   is left ([`FromStr`] refuses the others as ambiguous).
+//! - So a reader never guesses: srcdest.txt gives the monitor on its own line
+//!   ([`Key::in_monitor`]); the key register compares whole names, and checks that a name has
+//!   some reading that maps to its file ([`readings`]).
+//! - Two different keys can share a name (`a_b`+`c` and `a`+`b_c`), never a name and a file:
+//!   the file keeps the monitor's length in its directory name.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::str::FromStr;
 
 /// One series: a (monitor, remote, bytes) path measured with N ping slots.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -26,7 +40,73 @@ impl fmt::Display for Key {
     }
 }
 
+/// Why a key name could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum KeyError {
+    /// Not `monitor_remote_bytes_N` with digits for bytes and N.
+    #[error("`{0}` is not a key name (monitor_remote_bytes_N)")]
+    Malformed(String),
+    /// Host names with `_`: more than one monitor/remote split is possible.
+    #[error("`{0}` is ambiguous: its host names hold `_`, so the monitor cannot be told from the remote")]
+    Ambiguous(String),
+}
+
+impl FromStr for Key {
+    type Err = KeyError;
+
+    /// Reads a name whose monitor/remote boundary is the only `_` left once bytes and N are
+    /// taken off the end.
+    fn from_str(name: &str) -> Result<Key, KeyError> {
+        let mut all = readings(name);
+        match (all.next(), all.next()) {
+            (Some(key), None) => Ok(key),
+            (Some(_), Some(_)) => Err(KeyError::Ambiguous(name.to_string())),
+            (None, _) => Err(KeyError::Malformed(name.to_string())),
+        }
+    }
+}
+
+/// Every key a name can be read as: one per `_` that may split monitor from remote.
+pub fn readings(name: &str) -> impl Iterator<Item = Key> + '_ {
+    let parts = split_numbers(name);
+    let hosts = parts.map_or("", |p| p.0);
+    hosts.match_indices('_').filter_map(move |(at, _)| {
+        let (bytes, pings) = parts?.1;
+        let (monitor, remote) = (&hosts[..at], &hosts[at + 1..]);
+        (!monitor.is_empty() && !remote.is_empty()).then(|| Key {
+            monitor: monitor.to_string(),
+            remote: remote.to_string(),
+            bytes,
+            pings,
+        })
+    })
+}
+
+/// `hosts_bytes_N` -> (`hosts`, (bytes, N)).
+fn split_numbers(name: &str) -> Option<(&str, (u32, u32))> {
+    let number = |t: &str| {
+        (!t.is_empty() && t.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| t.parse::<u32>().ok())
+            .flatten()
+    };
+    let (rest, pings) = name.rsplit_once('_')?;
+    let (hosts, bytes) = rest.rsplit_once('_')?;
+    Some((hosts, (number(bytes)?, number(pings)?)))
+}
+
 impl Key {
+    /// Reads the name of a key whose monitor is known (srcdest.txt's monitor line).
+    pub fn in_monitor(monitor: &str, name: &str) -> Option<Key> {
+        let rest = name.strip_prefix(monitor)?.strip_prefix('_')?;
+        let (remote, (bytes, pings)) = split_numbers(rest)?;
+        (!monitor.is_empty() && !remote.is_empty()).then(|| Key {
+            monitor: monitor.to_string(),
+            remote: remote.to_string(),
+            bytes,
+            pings,
+        })
+    }
+
     /// The RRD path below `rrd_dir`: `<monitor>/<remote>_<bytes>_<N>.rrd`, with every
     /// character outside `[-_0-9a-zA-Z]` replaced by `_` so SmokePing accepts the names.
     pub fn rrd_path(&self, rrd_dir: &Path) -> PathBuf {
@@ -131,6 +211,35 @@ mod tests {
             Path::new("/r/monitor_niit_edu_pk/monalisa_niit_edu_pk_1000_10.rrd")
         );
         assert_eq!(smokeping_name("2001:db8::1"), "2001_db8__1");
+    }
+
+    #[test]
+    fn names_with_underscores_are_read_only_where_they_split_one_way() {
+        // One `_` left: one reading.
+        let k: Key = "m.org_r.org_1000_10".parse().unwrap();
+        assert_eq!(k, key("m.org", "r.org", 1000));
+        // `_` in the monitor, the remote, or both: every reading, and FromStr refuses.
+        for (m, r) in [("m_x.org", "r.org"), ("m.org", "a_b.org"), ("m_x", "a_b")] {
+            let k = key(m, r, 100);
+            let name = k.to_string();
+            assert_eq!(name.parse::<Key>(), Err(KeyError::Ambiguous(name.clone())));
+            let all: Vec<Key> = readings(&name).collect();
+            assert!(all.contains(&k), "{name}: {all:?}");
+            assert_eq!(all.len(), name.matches('_').count() - 2, "{name}");
+            assert_eq!(Key::in_monitor(m, &name), Some(k));
+        }
+        for bad in [
+            "",
+            "m_r",
+            "m_r_100",
+            "m_r_x_10",
+            "_r_100_10",
+            "m__100_10",
+            "m_r_100_+1",
+        ] {
+            assert!(bad.parse::<Key>().is_err(), "{bad}");
+        }
+        assert_eq!(Key::in_monitor("m", "mx_r_100_10"), None);
     }
 
     #[test]

@@ -230,23 +230,9 @@ pub fn read_srcdest(path: &std::path::Path, pings: Option<u32>) -> Vec<crate::ke
             _ if line == "****" => monitor = None,
             None => monitor = Some(line),
             Some(m) => {
-                let Some(rest) = line.strip_prefix(m).and_then(|r| r.strip_prefix('_')) else {
-                    continue;
-                };
-                let mut parts = rest.rsplitn(3, '_');
-                let (Some(n), Some(bytes), Some(remote)) =
-                    (parts.next(), parts.next(), parts.next())
-                else {
-                    continue;
-                };
-                if let (Ok(n), Ok(bytes)) = (n.parse::<u32>(), bytes.parse()) {
-                    if pings.is_none_or(|p| p == n) {
-                        keys.push(crate::key::Key {
-                            monitor: m.to_string(),
-                            remote: remote.to_string(),
-                            bytes,
-                            pings: n,
-                        });
+                if let Some(key) = Key::in_monitor(m, line) {
+                    if pings.is_none_or(|p| p == key.pings) {
+                        keys.push(key);
                     }
                 }
             }

@@ -645,3 +645,71 @@ fn a_key_spread_over_directories_is_read_whole() {
     let exp = expected(&data, start, END_2007_02_19, 10);
     assert_matches_reference(&rrd, &exp, &["monitor.niit.edu.pk"], start, END_2007_02_19);
 }
+
+/// Host names may hold `_`, so a key name such as `m_x.org_a_b.org_100_10` cannot always be
+/// split back into its monitor and remote. Whichever of two colliding keys comes first, on
+/// whichever night, the second is refused by name, the owner's file keeps its values, and
+/// srcdest.txt never lists the refused key.
+#[test]
+fn colliding_keys_with_underscores_are_refused_in_both_orders_and_across_runs() {
+    // (monitor, remote) pairs that map to one file: `_` in the monitor, the remote, both.
+    let cases = [
+        (("m_x.org", "r.org"), ("m.x.org", "r.org")),
+        (("m.org", "a_b.example.org"), ("m.org", "a.b.example.org")),
+        (("m_x.org", "a_b.org"), ("m.x.org", "a.b.org")),
+    ];
+    for (one, two) in cases {
+        for (first, second) in [(one, two), (two, one)] {
+            let dir = tempfile::tempdir().unwrap();
+            let data = dir.path().join("data");
+            std::fs::create_dir_all(&data).unwrap();
+            let line = |(m, r): (&str, &str), t: i64, rtt: &str| {
+                format!(
+                    "{m} 1.1.1.1 {r} 2.2.2.2 100 {t} 10 10 {rtt} {rtt} {rtt} \
+                     0 1 2 3 4 5 6 7 8 9{}\n",
+                    format!(" {rtt}").repeat(10)
+                )
+            };
+            std::fs::write(
+                data.join("ping-2007-02-17.txt"),
+                line(first, 1_171_670_402, "10.000"),
+            )
+            .unwrap();
+            let rrd = dir.path().join("rrd");
+            let (code, stderr) = update(&data, &rrd, &ARCHIVE_WINDOW);
+            assert_eq!(code, 0, "{first:?}: {stderr}");
+            let (start, end) = (END_2007_02_19 - 4 * 86_400, END_2007_02_19);
+            let before = fetch_all(&rrd, start, end);
+            assert_eq!(before.len(), 1, "{first:?}");
+
+            // The next night brings the other host, one slot later, with other values.
+            std::fs::write(
+                data.join("ping-2007-02-18.txt"),
+                line(second, 1_171_756_802, "99.000"),
+            )
+            .unwrap();
+            let name = |(m, r): (&str, &str)| format!("{m}_{r}_100_10");
+            for command in ["update", "backfill"] {
+                let (code, stderr) = convert_run(command, &data, &rrd, &ARCHIVE_WINDOW);
+                assert_eq!(code, 1, "{first:?} then {second:?}, {command}: {stderr}");
+                let refused = format!(
+                    "keys {} and {} map to the same file",
+                    name(second),
+                    name(first)
+                );
+                assert!(stderr.contains(&refused), "{command}: {stderr}");
+                assert_eq!(
+                    fetch_all(&rrd, start, end),
+                    before,
+                    "{first:?} then {second:?}, {command}: the owner's file changed"
+                );
+                let srcdest = std::fs::read_to_string(rrd.join("srcdest.txt")).unwrap();
+                assert!(
+                    !srcdest.lines().any(|l| l == name(second)),
+                    "{command}: {srcdest}"
+                );
+                assert!(srcdest.lines().any(|l| l == name(first)), "{srcdest}");
+            }
+        }
+    }
+}
