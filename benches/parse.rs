@@ -4,10 +4,10 @@
 #![allow(missing_docs)]
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use pinger_smokeping::archive;
-use pinger_smokeping::generate::{generate, Plan};
-use pinger_smokeping::parse::LineParser;
-use pinger_smokeping::sample::Sampler;
+use pinger_smokeping::input::archive;
+use pinger_smokeping::input::generate::{generate, Plan};
+use pinger_smokeping::input::parse::LineParser;
+use pinger_smokeping::input::sample::Sampler;
 use std::hint::black_box;
 use std::path::PathBuf;
 

@@ -9,12 +9,12 @@
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use indicatif::ProgressBar;
-use pinger_smokeping::collect::{collect, Selection};
-use pinger_smokeping::convert::{convert, format_updates, Commits, Mode, Target};
-use pinger_smokeping::generate::{generate, Plan};
-use pinger_smokeping::key::Filter;
-use pinger_smokeping::store::{self, Layout, UpdateBatch};
-use pinger_smokeping::window::Window;
+use pinger_smokeping::input::collect::{collect, Selection};
+use pinger_smokeping::input::generate::{generate, Plan};
+use pinger_smokeping::model::key::Filter;
+use pinger_smokeping::model::window::Window;
+use pinger_smokeping::rrd::store::{self, Layout, UpdateBatch};
+use pinger_smokeping::run::convert::{convert, format_updates, Commits, Mode, Target};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 

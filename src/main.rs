@@ -1,13 +1,13 @@
 //! The `pinger-smokeping` command: parse the command line, run, map the outcome to an exit code.
 
 use clap::Parser;
-use pinger_smokeping::app::{self, Status};
-use pinger_smokeping::cli::Cli;
+use pinger_smokeping::cli::args::Cli;
+use pinger_smokeping::cli::{self, Status};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let status = match app::run(cli) {
+    let status = match cli::run(cli) {
         Ok(Status::Done) => 0,
         Ok(Status::SomeFailed) => 1,
         // The reader went away (`scan | head`): stop quietly, as other Unix tools do.
@@ -18,7 +18,7 @@ fn main() -> ExitCode {
         }
     };
     // Only a run with a log file (backfill, update) has something to close.
-    pinger_smokeping::report::log_only(&format!("end: exit status {status}"));
+    pinger_smokeping::cli::report::log_only(&format!("end: exit status {status}"));
     ExitCode::from(status)
 }
 

@@ -3,7 +3,7 @@
 
 use crate::reference::{expected, rrdtool_fetch, same, Expected};
 use crate::util::{assert_same_trees, fetch_all, fixture, run, ARCHIVE_WINDOW};
-use pinger_smokeping::key::smokeping_name;
+use pinger_smokeping::model::key::smokeping_name;
 use std::path::{Path, PathBuf};
 
 const END_2007_02_19: i64 = 1_171_843_200;
@@ -408,7 +408,7 @@ fn update_after_backfill_or_twice_changes_nothing() {
 fn a_second_run_is_refused_while_the_lock_is_held() {
     let dir = tempfile::tempdir().unwrap();
     let rrd = dir.path().join("rrd");
-    let _held = pinger_smokeping::lock::acquire(&rrd).unwrap();
+    let _held = pinger_smokeping::rrd::lock::acquire(&rrd).unwrap();
     let (code, stderr) = update(&fixture("archive"), &rrd, &ARCHIVE_WINDOW);
     assert_eq!(code, 2);
     assert!(

@@ -44,7 +44,7 @@ fn nightly_wrapper_logs_with_timestamps_and_keeps_the_status() {
 
     // While another run holds the tree's lock, the wrapper exits 2 and says why, in the log
     // and on stderr (for cron's mail).
-    let _held = pinger_smokeping::lock::acquire(&rrd).unwrap();
+    let _held = pinger_smokeping::rrd::lock::acquire(&rrd).unwrap();
     let out = wrapper(&rrd, &log).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     let said = String::from_utf8_lossy(&out.stderr);

@@ -49,7 +49,7 @@ fn first_end() -> i64 {
 /// The day (1..=10) a generated `ping-YYYY-MM-DD.txt` holds.
 fn day_of(path: &Path) -> u32 {
     let name = path.file_name().unwrap().to_string_lossy();
-    let (from, _) = pinger_smokeping::archive::name_dates(&name).unwrap();
+    let (from, _) = pinger_smokeping::input::archive::name_dates(&name).unwrap();
     ((from - (first_end() - DAY)) / DAY + 1) as u32
 }
 
@@ -106,7 +106,7 @@ fn stage_night(generated: &Path, staging: &Path, night: u32) {
             monthly.extend_from_slice(&line[..line.len() / 2]);
         }
     }
-    let month = &pinger_smokeping::window::format_time(first_end() - DAY)[..7];
+    let month = &pinger_smokeping::model::window::format_time(first_end() - DAY)[..7];
     let dest = staging.join(MONTHLY).join(format!("ping-{month}.txt"));
     std::fs::create_dir_all(dest.parent().unwrap()).unwrap();
     std::fs::write(&dest, &monthly).unwrap();

@@ -4,7 +4,7 @@
 //! and no temporary file.
 
 use crate::util::{assert_same_trees, fixture};
-use pinger_smokeping::faults::POINTS;
+use pinger_smokeping::rrd::faults::POINTS;
 use std::path::Path;
 use std::process::Stdio;
 

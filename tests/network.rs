@@ -31,12 +31,12 @@ fn summary_figures_equal_a_computation_from_rrdtool_fetch() {
     let mut lossy = 0;
     for f in all {
         let file = rrd
-            .join(pinger_smokeping::key::smokeping_name(
+            .join(pinger_smokeping::model::key::smokeping_name(
                 f["monitor"].as_str().unwrap(),
             ))
             .join(format!(
                 "{}_{}_10.rrd",
-                pinger_smokeping::key::smokeping_name(f["remote"].as_str().unwrap()),
+                pinger_smokeping::model::key::smokeping_name(f["remote"].as_str().unwrap()),
                 f["bytes"]
             ));
         let start = END - 2 * 86_400;

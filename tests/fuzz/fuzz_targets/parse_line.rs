@@ -4,8 +4,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use pinger_smokeping::parse::{LineParser, MAX_RTT};
-use pinger_smokeping::sample::{Sampler, UNKNOWN};
+use pinger_smokeping::input::parse::{LineParser, MAX_RTT};
+use pinger_smokeping::input::sample::{Sampler, UNKNOWN};
 
 fuzz_target!(|data: &[u8]| {
     let Some((&n, line)) = data.split_first() else {

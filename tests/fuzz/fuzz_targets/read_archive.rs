@@ -4,9 +4,9 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use pinger_smokeping::archive::{read_lines, Piece, MAX_LINE};
-use pinger_smokeping::inflate::Inflater;
-use pinger_smokeping::parse::LineParser;
+use pinger_smokeping::input::archive::{read_lines, Piece, MAX_LINE};
+use pinger_smokeping::input::inflate::Inflater;
+use pinger_smokeping::input::parse::LineParser;
 use std::io::BufReader;
 
 fuzz_target!(|data: &[u8]| {

@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use pinger_smokeping::serve::{custom_range, key_file_stem};
+use pinger_smokeping::web::serve::{custom_range, key_file_stem};
 
 fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data);

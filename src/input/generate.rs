@@ -379,7 +379,7 @@ fn mix(seed: u64, parts: &[u64]) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::parse::LineParser;
+    use crate::input::parse::LineParser;
 
     fn plan(days: u32, end: i64) -> Plan {
         Plan {

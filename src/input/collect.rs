@@ -4,12 +4,12 @@
 //! Dedupe rule (pinger-format.md): per key and slot keep the line with the smallest time;
 //! ties go to the earlier file (path order), then the earlier line.
 
-use crate::archive::{self, ArchiveError, Piece};
-use crate::key::{Filter, Key};
-use crate::parse::{LineParser, Micros, Reject};
-use crate::progress;
-use crate::sample::{slot_end, Sample, Sampler};
-use crate::window::Window;
+use crate::cli::progress;
+use crate::input::archive::{self, ArchiveError, Piece};
+use crate::input::parse::{LineParser, Micros, Reject};
+use crate::input::sample::{slot_end, Sample, Sampler};
+use crate::model::key::{Filter, Key};
+use crate::model::window::Window;
 use indicatif::ProgressBar;
 use rayon::prelude::*;
 use serde::Serialize;
@@ -46,7 +46,7 @@ pub struct Series {
     pub slots: Vec<i64>,
     /// Loss per slot.
     pub losses: Vec<u16>,
-    /// Per slot `1 + N` values: median, ping1..pingN ([`crate::sample::UNKNOWN`] if unknown).
+    /// Per slot `1 + N` values: median, ping1..pingN ([`crate::input::sample::UNKNOWN`] if unknown).
     pub values: Vec<Micros>,
 }
 

@@ -6,7 +6,7 @@
 #[macro_export]
 macro_rules! say {
     ($($arg:tt)*) => {{
-        $crate::report::say(&format!($($arg)*));
+        $crate::cli::report::say(&format!($($arg)*));
     }};
 }
 
@@ -66,9 +66,9 @@ pub fn umask() -> Option<String> {
         .map(|v| v.trim().to_string())
 }
 
-use crate::archive::ArchiveError;
-use crate::collect::ReadStats;
-use crate::convert::WriteStats;
+use crate::input::archive::ArchiveError;
+use crate::input::collect::ReadStats;
+use crate::run::convert::WriteStats;
 use serde::Serialize;
 use std::io::Write;
 

@@ -6,13 +6,13 @@
 //! update with one new day; and a fetch of every file. Also what a user would do without this
 //! tool: one `rrdtool update` process per key, and per sample, measured on a few keys.
 
-use crate::collect::{self, Collection, Selection};
-use crate::convert::{format_updates, Target};
-use crate::generate::{self, Plan};
-use crate::key::Filter;
-use crate::store::{self, Layout, UpdateBatch};
-use crate::tree;
-use crate::window::Window;
+use crate::input::collect::{self, Collection, Selection};
+use crate::input::generate::{self, Plan};
+use crate::model::key::Filter;
+use crate::model::window::Window;
+use crate::rrd::store::{self, Layout, UpdateBatch};
+use crate::run::convert::{format_updates, Target};
+use crate::run::tree;
 use anyhow::{Context, Result};
 use rayon::prelude::*;
 use serde::Serialize;
@@ -44,7 +44,7 @@ pub struct BenchPlan {
 fn decompress_all(files: &[PathBuf]) -> Reading {
     Reading::timed(|| {
         files.par_iter().for_each(|path| {
-            if let Ok(mut reader) = crate::archive::open(path) {
+            if let Ok(mut reader) = crate::input::archive::open(path) {
                 let _ = std::io::copy(&mut reader, &mut std::io::sink());
             }
         })
@@ -56,8 +56,8 @@ fn read_all(files: &[PathBuf]) -> Reading {
     Reading::timed(|| {
         files
             .par_iter()
-            .for_each_init(crate::archive::Buffers::default, |buffers, path| {
-                let _ = crate::archive::read_file(path, buffers, |_| {});
+            .for_each_init(crate::input::archive::Buffers::default, |buffers, path| {
+                let _ = crate::input::archive::read_file(path, buffers, |_| {});
             })
     })
 }
@@ -83,21 +83,21 @@ pub struct Reading {
 
 impl Reading {
     fn timed(read: impl FnOnce()) -> Reading {
-        let before = crate::report::read_from_storage();
-        let cpu = crate::report::cpu_seconds();
+        let before = crate::cli::report::read_from_storage();
+        let cpu = crate::cli::report::cpu_seconds();
         let started = Instant::now();
         read();
         Reading {
             seconds: started.elapsed().as_secs_f64(),
-            cpu_seconds: crate::report::cpu_seconds() - cpu,
+            cpu_seconds: crate::cli::report::cpu_seconds() - cpu,
             from_storage: storage_since(before),
         }
     }
 }
 
-/// Bytes read from storage since `before` (a [`crate::report::read_from_storage`]).
+/// Bytes read from storage since `before` (a [`crate::cli::report::read_from_storage`]).
 fn storage_since(before: Option<u64>) -> Option<u64> {
-    crate::report::read_from_storage()
+    crate::cli::report::read_from_storage()
         .zip(before)
         .map(|(now, before)| now.saturating_sub(before))
 }
@@ -138,7 +138,7 @@ pub struct Stage {
     /// whole runs.
     pub from_storage: Option<u64>,
     /// The file operations NFS time depends on, for whole runs.
-    pub io: Option<crate::iocount::Counts>,
+    pub io: Option<crate::rrd::iocount::Counts>,
 }
 
 impl Stage {
@@ -273,7 +273,7 @@ pub fn run(plan: &BenchPlan) -> Result<BenchReport> {
     };
     let layout = Layout::pinger_default();
     let window = selection(&data, plan, &layout, plan.end).window;
-    let files = crate::archive::list_files(&data, &window, None).files;
+    let files = crate::input::archive::list_files(&data, &window, None).files;
     // Each reading stage starts with the archive in the page cache (see `warm`; the first
     // stage to touch a cold archive otherwise pays for the disk: 6.0 s instead of 0.9).
     warm(&files);
@@ -371,7 +371,7 @@ fn measure_dir(
             std::fs::create_dir_all(path.parent().unwrap())?;
         }
         settle();
-        let cpu = crate::report::cpu_seconds();
+        let cpu = crate::cli::report::cpu_seconds();
         let t = Instant::now();
         batches
             .par_iter_mut()
@@ -382,7 +382,7 @@ fn measure_dir(
             })?;
         let floor = Stage {
             seconds: t.elapsed().as_secs_f64(),
-            cpu_seconds: Some(crate::report::cpu_seconds() - cpu),
+            cpu_seconds: Some(crate::cli::report::cpu_seconds() - cpu),
             files: n,
             samples: full.stats.samples,
             dirtied: None,
@@ -405,14 +405,14 @@ fn measure_dir(
         daemon: None,
     };
     let timed_run = |target: &Target, end: i64, backfill: bool| -> Result<(Stage, Stage)> {
-        let written = crate::report::written_mb();
+        let written = crate::cli::report::written_mb();
         settle();
         if backfill {
             warm(files);
         }
-        let counts = crate::iocount::Counts::now();
-        let read = crate::report::read_from_storage();
-        let cpu = crate::report::cpu_seconds();
+        let counts = crate::rrd::iocount::Counts::now();
+        let read = crate::cli::report::read_from_storage();
+        let cpu = crate::cli::report::cpu_seconds();
         let t = Instant::now();
         let how = if backfill {
             tree::Run::Backfill
@@ -421,7 +421,7 @@ fn measure_dir(
         };
         let run = tree::write_tree(selection(data, plan, layout, end), target, how, true)?;
         let seconds = t.elapsed().as_secs_f64();
-        let cpu_seconds = Some(crate::report::cpu_seconds() - cpu);
+        let cpu_seconds = Some(crate::cli::report::cpu_seconds() - cpu);
         anyhow::ensure!(
             !run.failed(),
             "{} keys failed in {}",
@@ -429,7 +429,7 @@ fn measure_dir(
             target.rrd_dir.display()
         );
         let samples = run.write.samples_written;
-        let dirtied = crate::report::written_mb()
+        let dirtied = crate::cli::report::written_mb()
             .zip(written)
             .map(|(after, before)| ((after - before) * 1e6) as u64);
         Ok((
@@ -440,7 +440,7 @@ fn measure_dir(
                 samples,
                 dirtied,
                 from_storage: storage_since(read),
-                io: Some(crate::iocount::Counts::now().since(&counts)),
+                io: Some(crate::rrd::iocount::Counts::now().since(&counts)),
             },
             Stage {
                 seconds: run.write.seconds,

@@ -6,8 +6,8 @@
 //! `median_ms` is 1000 x the upper median of the rows' known `median` values (as SmokePing
 //! takes medians); `samples` is the number of rows whose loss is known.
 
-use crate::key::Key;
-use crate::store::{self, StoreError};
+use crate::model::key::Key;
+use crate::rrd::store::{self, StoreError};
 use rayon::prelude::*;
 use serde::Serialize;
 use std::io::{self, Write};

@@ -10,9 +10,9 @@
 //! filters) and when the last run wrote every key it meant to; otherwise, or when the file is
 //! missing or unreadable, the run reads the whole window.
 
-use crate::archive::{Seen, SeenFile};
-use crate::atomic;
-use crate::collect::Selection;
+use crate::input::archive::{Seen, SeenFile};
+use crate::input::collect::Selection;
+use crate::rrd::atomic;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -101,7 +101,7 @@ pub fn save(
         use std::io::Write;
         file.write_all(&text)
             .map_err(|e| atomic::WriteError::new(temp, "cannot write", e))?;
-        crate::faults::point("state");
+        crate::rrd::faults::point("state");
         Ok(())
     })
 }

@@ -26,8 +26,8 @@ pub struct StoreError {
     pub message: String,
 }
 
-impl From<crate::atomic::WriteError> for StoreError {
-    fn from(e: crate::atomic::WriteError) -> Self {
+impl From<crate::rrd::atomic::WriteError> for StoreError {
+    fn from(e: crate::rrd::atomic::WriteError) -> Self {
         StoreError {
             path: e.path,
             message: format!("{}: {}", e.what, e.source),
@@ -172,7 +172,7 @@ fn init_librrd() {
 /// Creates (or overwrites) `path` with `layout`; its last update is `start`.
 pub fn create(path: &Path, layout: &Layout, start: i64) -> Result<(), StoreError> {
     init_librrd();
-    crate::iocount::open();
+    crate::rrd::iocount::open();
     let start = u64::try_from(start).map_err(|_| store_error(path, "start before 1970"))?;
     let sources = layout.data_sources().map_err(|e| store_error(path, e))?;
     let archives = layout.rras().map_err(|e| store_error(path, e))?;
@@ -258,7 +258,7 @@ impl UpdateBatch {
 /// Applies every update of `batch` to `path` in one librrd call.
 pub fn update(path: &Path, batch: &mut UpdateBatch) -> Result<(), StoreError> {
     init_librrd();
-    crate::iocount::open();
+    crate::rrd::iocount::open();
     if batch.is_empty() {
         return Ok(());
     }
@@ -416,7 +416,7 @@ fn absolute(path: &Path) -> PathBuf {
 /// The time of the file's last update.
 pub fn last_update(path: &Path) -> Result<i64, StoreError> {
     init_librrd();
-    crate::iocount::open();
+    crate::rrd::iocount::open();
     let file = c_path(path)?;
     // SAFETY: `file` is a NUL-terminated string that outlives the call.
     let t = unsafe { rrd_sys::rrd_last_r(file.as_ptr()) };
@@ -537,7 +537,7 @@ fn fetch_rows(
     step: u32,
     mut each: impl FnMut(i64, &[f64]),
 ) -> Result<(i64, Vec<String>), StoreError> {
-    crate::iocount::open();
+    crate::rrd::iocount::open();
     let to_time = |t: i64| UNIX_EPOCH + Duration::from_secs(t.max(0) as u64);
     let data = rrd::ops::fetch::fetch(
         path,
@@ -583,7 +583,7 @@ pub fn for_each_row(
 pub fn info(path: &Path) -> Result<HashMap<String, String>, StoreError> {
     use rrd::ops::info::InfoValue;
     init_librrd();
-    crate::iocount::open();
+    crate::rrd::iocount::open();
     let map = rrd::ops::info::info(path).map_err(|e| store_error(path, librrd_message(e)))?;
     Ok(map
         .into_iter()

@@ -6,14 +6,14 @@
 //! processed in parallel; each file is owned by exactly one worker (librrd's locks are per
 //! process, not per thread).
 
-use crate::atomic;
-use crate::claims::Refused;
-use crate::collect::{Collection, Series};
-use crate::journal;
-use crate::key::Key;
-use crate::parse::Micros;
-use crate::sample::UNKNOWN;
-use crate::store::{self, Layout, StoreError, UpdateBatch};
+use crate::input::collect::{Collection, Series};
+use crate::input::parse::Micros;
+use crate::input::sample::UNKNOWN;
+use crate::model::key::Key;
+use crate::rrd::atomic;
+use crate::rrd::claims::Refused;
+use crate::rrd::journal;
+use crate::rrd::store::{self, Layout, StoreError, UpdateBatch};
 use indicatif::ProgressBar;
 use rayon::prelude::*;
 use serde::Serialize;
@@ -132,7 +132,7 @@ pub fn convert(
                 Some(message) => Err(message.clone()),
                 None => write_series(&s, target, mode, staging.as_ref()).map_err(|e| e.to_string()),
             };
-            crate::faults::point("mid-batch");
+            crate::rrd::faults::point("mid-batch");
             bar.inc(1);
             if let Err(message) = &result {
                 bar.suspend(|| crate::say!("error: {}: {message}", s.key));
@@ -310,33 +310,33 @@ fn append_in_place(
     };
     let mut batch = UpdateBatch::new();
     let written = format_updates(series, from, last, target.layout.step, &mut batch);
-    crate::faults::point("before-journal");
+    crate::rrd::faults::point("before-journal");
     let saved = journal::save(path, &target.temp_tag, &ranges, target.fsync)
         .map_err(io("cannot write the journal"))?;
-    crate::faults::point("after-journal");
-    let mut result = if crate::faults::armed("mid-update") && batch.len() >= 2 {
+    crate::rrd::faults::point("after-journal");
+    let mut result = if crate::rrd::faults::armed("mid-update") && batch.len() >= 2 {
         let mut rest = batch.split_off(batch.len() / 2);
         store::update(path, &mut batch).and_then(|()| {
-            crate::faults::point("mid-update");
+            crate::rrd::faults::point("mid-update");
             store::update(path, &mut rest)
         })
     } else {
         store::update(path, &mut batch)
     };
-    crate::iocount::open();
+    crate::rrd::iocount::open();
     // The rows and header librrd rewrites: at most what the journal saved.
-    crate::iocount::written(ranges.iter().map(|r| r.1).sum());
+    crate::rrd::iocount::written(ranges.iter().map(|r| r.1).sum());
     if result.is_ok() {
-        crate::faults::point("before-cleanup");
+        crate::rrd::faults::point("before-cleanup");
         if target.fsync {
             result = file.sync_all().map_err(io("cannot sync"));
-            crate::iocount::fsync();
+            crate::rrd::iocount::fsync();
         }
     }
     match result {
         Ok(()) => {
             std::fs::remove_file(&saved).map_err(io("cannot remove the journal"))?;
-            crate::iocount::remove();
+            crate::rrd::iocount::remove();
             Ok(Some(written))
         }
         Err(e) => {
@@ -538,7 +538,7 @@ static DIGIT_PAIRS: [u8; 200] = {
 };
 
 /// Runs `fill` on a fresh temporary file next to `path`, then renames it over `path`
-/// (see [`crate::atomic`]). On any error `path` is left as it was.
+/// (see [`crate::rrd::atomic`]). On any error `path` is left as it was.
 fn replace_atomically(
     path: &Path,
     target: &Target,

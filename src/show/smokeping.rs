@@ -2,8 +2,8 @@
 //! Database section matches the files (SmokePing refuses files whose step, DS count or
 //! archives differ), and the Targets tree maps onto `<rrd>/<monitor>/<leaf>.rrd`.
 
-use crate::key::Key;
-use crate::store::{self, Layout, Rra, StoreError};
+use crate::model::key::Key;
+use crate::rrd::store::{self, Layout, Rra, StoreError};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -129,7 +129,7 @@ pub fn config(site: &Site, layout: &Layout, keys: &[Key], targets_only: bool) ->
     monitors.sort_unstable();
     monitors.dedup();
     for monitor in monitors {
-        let section = crate::key::smokeping_name(monitor);
+        let section = crate::model::key::smokeping_name(monitor);
         let _ = write!(
             c,
             "\n+ {section}\nmenu  = {monitor}\ntitle = PingER monitor {monitor}\n"

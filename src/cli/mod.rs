@@ -1,22 +1,28 @@
 //! The subcommands: turn validated arguments into a run of the pipeline and a status.
 
-use crate::bench::{self, BenchPlan};
-use crate::cli::{
+pub mod args;
+pub mod bench;
+pub mod config;
+pub mod progress;
+pub mod report;
+
+use crate::cli::args::{
     BenchArgs, Cli, Command, ConfigAction, ExportArgs, GenerateArgs, GraphArgs, InputArgs,
     ScanArgs, SmokepingConfigArgs, SummaryArgs, WriteArgs,
 };
-use crate::collect::Selection;
-use crate::config::{self, Config, Settings};
-use crate::convert::{self, Target};
-use crate::generate::{self, Plan};
-use crate::graph;
-use crate::key::{Filter, Key};
-use crate::report::{self, RunSummary};
-use crate::scan;
-use crate::store::Layout;
-use crate::tree::{self, Run};
-use crate::window::{parse_time, Window};
+use crate::input::collect::Selection;
+use crate::input::generate::{self, Plan};
+use crate::model::key::{Filter, Key};
+use crate::model::window::{parse_time, Window};
+use crate::rrd::store::Layout;
+use crate::run::convert::{self, Target};
+use crate::run::scan;
+use crate::run::tree::{self, Run};
+use crate::show::graph;
 use anyhow::{bail, Context, Result};
+use bench::BenchPlan;
+use config::{Config, Settings};
+use report::RunSummary;
 use std::io::Write;
 use std::path::Path;
 use std::time::Instant;
@@ -85,7 +91,7 @@ pub fn run(cli: Cli) -> Result<Status> {
                     rrd.display()
                 );
             }
-            crate::serve::serve(rrd, s.listen())?;
+            crate::web::serve::serve(rrd, s.listen())?;
             Ok(Status::Done)
         }
         Command::Config(args) => run_config(s, args.action),
@@ -295,7 +301,7 @@ fn run_write(settings: &Settings, args: &WriteArgs, how: Run, quiet: bool) -> Re
         temp_tag: convert::temp_tag(selection.filter.shard),
         daemon: match settings.daemon() {
             Some(address) => Some(
-                crate::store::Daemon::new(address)
+                crate::rrd::store::Daemon::new(address)
                     .map_err(anyhow::Error::msg)
                     .context("daemon")?,
             ),
@@ -347,7 +353,7 @@ fn run_write(settings: &Settings, args: &WriteArgs, how: Run, quiet: bool) -> Re
 
 /// Writes a file atomically, with the mode a new file gets (see `atomic`).
 fn write_file_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
-    Ok(crate::atomic::write(path, bytes)?)
+    Ok(crate::rrd::atomic::write(path, bytes)?)
 }
 
 fn run_generate(args: &GenerateArgs) -> Result<Status> {
@@ -434,8 +440,8 @@ fn check_range(start: Option<i64>, end: Option<i64>) -> Result<()> {
         if s >= e {
             bail!(
                 "--start {} is not before --end {}",
-                crate::window::format_time(s),
-                crate::window::format_time(e)
+                crate::model::window::format_time(s),
+                crate::model::window::format_time(e)
             );
         }
     }
@@ -451,7 +457,7 @@ fn run_graph(settings: &Settings, args: &GraphArgs, quiet: bool) -> Result<Statu
         let file = key.rrd_path(rrd);
         let end = match end {
             Some(e) => e,
-            None => crate::store::last_update(&file)?,
+            None => crate::rrd::store::last_update(&file)?,
         };
         let days = graph::RANGES
             .iter()
@@ -491,7 +497,7 @@ fn run_graph(settings: &Settings, args: &GraphArgs, quiet: bool) -> Result<Statu
         crate::say!("graph: wrote {}", output.display());
         return Ok(Status::Done);
     }
-    let bar = crate::progress::bar(keys.len() as u64, "drawing", quiet);
+    let bar = crate::cli::progress::bar(keys.len() as u64, "drawing", quiet);
     let mut failed = 0;
     for key in &keys {
         for (range, _) in graph::RANGES {
@@ -553,18 +559,18 @@ fn run_export(settings: &Settings, args: &ExportArgs) -> Result<Status> {
         let result = (|| -> Result<()> {
             let end = match end {
                 Some(e) => e,
-                None => crate::store::last_update(&file)?,
+                None => crate::rrd::store::last_update(&file)?,
             };
             let start = start.unwrap_or(end - 120 * 86_400);
             if start >= end {
                 bail!("--start is not before the file's last update");
             }
-            let rows = crate::export::rows(key, &file, start, end)?;
+            let rows = crate::show::export::rows(key, &file, start, end)?;
             let mut text = Vec::new();
-            crate::export::write(&mut text, key, &rows, args.format)?;
+            crate::show::export::write(&mut text, key, &rows, args.format)?;
             match &args.dir {
                 Some(dir) => {
-                    let name = crate::export::file_name(key, start, end, args.format);
+                    let name = crate::show::export::file_name(key, start, end, args.format);
                     write_file_atomically(&dir.join(name), &text)
                 }
                 None => Ok(std::io::stdout().lock().write_all(&text)?),
@@ -590,7 +596,7 @@ fn run_export(settings: &Settings, args: &ExportArgs) -> Result<Status> {
 }
 
 fn run_summary(settings: &Settings, args: &SummaryArgs) -> Result<Status> {
-    let period = crate::window::parse_period(&args.period)
+    let period = crate::model::window::parse_period(&args.period)
         .map_err(anyhow::Error::msg)
         .context("--period")?;
     let end = optional_time(&args.end)?;
@@ -602,7 +608,7 @@ fn run_summary(settings: &Settings, args: &SummaryArgs) -> Result<Status> {
         .collect();
     let mut figures = Vec::new();
     let mut failed = 0;
-    for result in crate::summary::all(rrd, &keys, period, end) {
+    for result in crate::show::summary::all(rrd, &keys, period, end) {
         match result {
             Ok(f) => figures.push(f),
             Err(e) => {
@@ -612,7 +618,7 @@ fn run_summary(settings: &Settings, args: &SummaryArgs) -> Result<Status> {
         }
     }
     let mut text = Vec::new();
-    crate::summary::write(&mut text, &figures, args.format)?;
+    crate::show::summary::write(&mut text, &figures, args.format)?;
     std::io::stdout().lock().write_all(&text)?;
     Ok(if failed == 0 {
         Status::Done
@@ -628,10 +634,10 @@ fn run_smokeping_config(settings: &Settings, args: &SmokepingConfigArgs) -> Resu
         bail!("{}: no RRD of srcdest.txt exists", rrd.display());
     };
     // SmokePing has one Database section: list the keys whose files have its layout.
-    let layout = crate::smokeping::layout_of(&first)?;
+    let layout = crate::show::smokeping::layout_of(&first)?;
     let (shown, other): (Vec<Key>, Vec<Key>) = keys.into_iter().partition(|k| {
         let path = k.rrd_path(rrd);
-        path.exists() && crate::smokeping::layout_of(&path).is_ok_and(|l| l == layout)
+        path.exists() && crate::show::smokeping::layout_of(&path).is_ok_and(|l| l == layout)
     });
     for k in &other {
         crate::say!(
@@ -642,7 +648,7 @@ fn run_smokeping_config(settings: &Settings, args: &SmokepingConfigArgs) -> Resu
     let datadir =
         std::fs::canonicalize(rrd).with_context(|| format!("{}: cannot resolve", rrd.display()))?;
     let site = settings.smokeping_site(datadir);
-    let text = crate::smokeping::config(&site, &layout, &shown, args.targets_only);
+    let text = crate::show::smokeping::config(&site, &layout, &shown, args.targets_only);
     if !args.targets_only {
         // SmokePing's CGI refuses a config naming a directory that does not exist.
         for dir in [&site.imgcache, &site.piddir] {

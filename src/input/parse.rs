@@ -1033,7 +1033,7 @@ mod tests {
             assert_eq!(again.as_ref(), Some(&record), "{line}\n{text}");
         }
         // The real lines too.
-        for line in include_str!("../fixtures/samples/new_format_2006_seq0_3dec.txt").lines() {
+        for line in include_str!("../../fixtures/samples/new_format_2006_seq0_3dec.txt").lines() {
             if let Ok(Some(record)) = first.parse(line.as_bytes()) {
                 let text = record.to_string();
                 assert_eq!(
@@ -1061,7 +1061,7 @@ mod tests {
             rtt("RTT", "9".repeat(5000).as_bytes()).unwrap_err().kind(),
             "value out of bounds"
         );
-        const { assert!(MAX_RTT < crate::sample::UNKNOWN) };
+        const { assert!(MAX_RTT < crate::input::sample::UNKNOWN) };
     }
 
     #[test]
@@ -1145,7 +1145,7 @@ mod tests {
 
     #[test]
     fn full_line_seq0_with_three_decimals() {
-        let r = ok(include_str!("../fixtures/samples/new_format_2006_seq0_3dec.txt").trim_end());
+        let r = ok(include_str!("../../fixtures/samples/new_format_2006_seq0_3dec.txt").trim_end());
         assert_eq!(r.shape, Shape::Full);
         assert_eq!(r.monitor, "pinger.slac.stanford.edu");
         assert_eq!(r.monitor_addr, "134.79.240.30");
@@ -1181,7 +1181,8 @@ mod tests {
 
     #[test]
     fn full_line_seq1_with_integer_rtts() {
-        let r = ok(include_str!("../fixtures/samples/new_format_2007_seq1_intrtt.txt").trim_end());
+        let r =
+            ok(include_str!("../../fixtures/samples/new_format_2007_seq1_intrtt.txt").trim_end());
         assert_eq!(r.monitor, "monitor.niit.edu.pk");
         assert_eq!(r.pings.first().map(|p| p.seq), Some(1));
         assert_eq!(
@@ -1198,13 +1199,13 @@ mod tests {
     #[test]
     fn every_real_sample_line_is_accepted() {
         let files = [
-            include_str!("../fixtures/samples/hep_data_2003_ipname_dupkeys.txt"),
-            include_str!("../fixtures/samples/new_format_2006_seq0_3dec.txt"),
-            include_str!("../fixtures/samples/new_format_2007_seq1_intrtt.txt"),
-            include_str!("../fixtures/samples/old_format_1997_slac_confluence.txt"),
-            include_str!("../fixtures/samples/perfsonar_conversion_2003.txt"),
-            include_str!("../fixtures/samples/ping_data_help_2011.txt"),
-            include_str!("../fixtures/samples/pinger2_2010_slac.txt"),
+            include_str!("../../fixtures/samples/hep_data_2003_ipname_dupkeys.txt"),
+            include_str!("../../fixtures/samples/new_format_2006_seq0_3dec.txt"),
+            include_str!("../../fixtures/samples/new_format_2007_seq1_intrtt.txt"),
+            include_str!("../../fixtures/samples/old_format_1997_slac_confluence.txt"),
+            include_str!("../../fixtures/samples/perfsonar_conversion_2003.txt"),
+            include_str!("../../fixtures/samples/ping_data_help_2011.txt"),
+            include_str!("../../fixtures/samples/pinger2_2010_slac.txt"),
         ];
         let mut lines = 0;
         for text in files {
@@ -1230,13 +1231,13 @@ mod tests {
             })
         );
         assert!(r.pings.is_empty());
-        let r = ok(include_str!("../fixtures/samples/pinger2_2010_slac.txt")
+        let r = ok(include_str!("../../fixtures/samples/pinger2_2010_slac.txt")
             .lines()
             .nth(1)
             .unwrap());
         assert_eq!(r.remote, "195.24.192.47");
         let r = ok(
-            include_str!("../fixtures/samples/hep_data_2003_ipname_dupkeys.txt")
+            include_str!("../../fixtures/samples/hep_data_2003_ipname_dupkeys.txt")
                 .lines()
                 .next()
                 .unwrap(),

@@ -6,12 +6,12 @@
 //! Key names in URLs are looked up among the keys of srcdest.txt; nothing else reaches a
 //! file path.
 
-use crate::export;
-use crate::graph::{self, Format};
-use crate::key::Key;
-use crate::summary::{self, Figures};
-use crate::views::{self, escape, Column, Metric, Worst};
-use crate::window::{format_time, parse_period, parse_time};
+use crate::model::key::Key;
+use crate::model::window::{format_time, parse_period, parse_time};
+use crate::show::export;
+use crate::show::graph::{self, Format};
+use crate::show::summary::{self, Figures};
+use crate::web::pages::{self as views, escape, Column, Metric, Worst};
 use anyhow::{Context, Result};
 use axum::extract::{Path as UrlPath, Query, State};
 use axum::http::{header, StatusCode};
@@ -76,7 +76,7 @@ impl App {
         let modified = std::fs::metadata(&path).and_then(|m| m.modified()).ok();
         let mut list = self.keys.lock().unwrap_or_else(|p| p.into_inner());
         if list.read_at != modified || modified.is_none() {
-            list.keys = crate::scan::read_srcdest(&path, None);
+            list.keys = crate::run::scan::read_srcdest(&path, None);
             list.read_at = modified;
         }
         list.keys.clone()
@@ -586,7 +586,7 @@ async fn key_page(
         escape(&key.remote),
         key.bytes
     );
-    let last = crate::store::last_update(&key.rrd_path(&app.rrd)).ok();
+    let last = crate::rrd::store::last_update(&key.rrd_path(&app.rrd)).ok();
     if let Some(last) = last {
         let _ = write!(
             body,
@@ -689,7 +689,7 @@ async fn image(
         return bad_request("start and end are needed");
     } else {
         let days = default_days.unwrap_or(10);
-        let Ok(last) = crate::store::last_update(&path) else {
+        let Ok(last) = crate::rrd::store::last_update(&path) else {
             return not_found("The RRD file cannot be read.");
         };
         (last - days * 86_400, last)
@@ -791,7 +791,7 @@ async fn export_rows(
             let (start, end) = match custom {
                 Some(r) => r,
                 None => {
-                    let last = crate::store::last_update(&path)?;
+                    let last = crate::rrd::store::last_update(&path)?;
                     (last - 120 * 86_400, last)
                 }
             };

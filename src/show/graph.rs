@@ -3,8 +3,8 @@
 //! unlike SmokePing, a visible bar for 100 % loss.
 //! The elements are built here; `store::graph` makes the librrd call.
 
-use crate::key::Key;
-use crate::store::{self, StoreError};
+use crate::model::key::Key;
+use crate::rrd::store::{self, StoreError};
 use rrd::ops::graph::elements::{
     Area, AreaColor, CDef, ColorWithLegend, Comment, Def, GPrint, GraphElement, Legend, Line, VDef,
     VarName,
@@ -124,8 +124,8 @@ pub fn render(req: &Request<'_>) -> Result<Vec<u8>, StoreError> {
     if start >= end {
         return Err(error(format!(
             "nothing to draw between {} and {}",
-            crate::window::format_time(req.start),
-            crate::window::format_time(req.end)
+            crate::model::window::format_time(req.start),
+            crate::model::window::format_time(req.end)
         )));
     }
     let req = &Request { start, end, ..*req };

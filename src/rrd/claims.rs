@@ -11,8 +11,8 @@
 //! a line counts when some reading of its name maps to its path, so a line cut by a crash
 //! registers nothing.
 
-use crate::key::Key;
-use crate::lock;
+use crate::model::key::Key;
+use crate::rrd::lock;
 use std::collections::HashMap;
 use std::io::Write;
 use std::path::Path;
@@ -55,7 +55,7 @@ fn claim_locked(rrd_dir: &Path, keys: &[&Key]) -> std::io::Result<Refused> {
             }
             for line in text.lines() {
                 if let Some((path, key)) = line.split_once('\t') {
-                    if crate::key::readings(key).any(|k| relative_path(&k) == path) {
+                    if crate::model::key::readings(key).any(|k| relative_path(&k) == path) {
                         owners
                             .entry(path.to_string())
                             .or_insert_with(|| key.to_string());
@@ -65,7 +65,7 @@ fn claim_locked(rrd_dir: &Path, keys: &[&Key]) -> std::io::Result<Refused> {
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             // First use on this tree: the files srcdest.txt lists belong to their keys.
-            let listed = crate::scan::read_srcdest(&rrd_dir.join("srcdest.txt"), None);
+            let listed = crate::run::scan::read_srcdest(&rrd_dir.join("srcdest.txt"), None);
             for key in listed {
                 let path = relative_path(&key);
                 if key.rrd_path(rrd_dir).exists() && !owners.contains_key(&path) {

@@ -1,10 +1,10 @@
 //! The key list: `srcdest.txt` in the original tool's format, and per-key listings
 //! (human, JSON, CSV) with first and last sample times, like perfSONAR's endpoint listing.
 
-use crate::archive::ArchiveError;
-use crate::collect::{self, ReadStats, Selection, Span};
-use crate::key::Key;
-use crate::window::format_time;
+use crate::input::archive::ArchiveError;
+use crate::input::collect::{self, ReadStats, Selection, Span};
+use crate::model::key::Key;
+use crate::model::window::format_time;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::io::{self, Write};
@@ -96,7 +96,7 @@ pub struct Entry {
 /// and a `****` line.
 pub fn write_srcdest<'a>(
     out: &mut impl Write,
-    keys: impl IntoIterator<Item = &'a crate::key::Key>,
+    keys: impl IntoIterator<Item = &'a crate::model::key::Key>,
 ) -> io::Result<()> {
     let mut by_monitor: BTreeMap<&str, Vec<String>> = BTreeMap::new();
     for key in keys {
@@ -187,7 +187,7 @@ pub fn write_listing(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::key::Key;
+    use crate::model::key::Key;
 
     #[test]
     fn srcdest_orders_bytewise_like_the_original() {
@@ -219,7 +219,7 @@ mod tests {
 /// Reads the keys of an existing `srcdest.txt` (missing file: none), those with N = `pings`
 /// when given. Lines that do not parse
 /// as keys of their monitor are ignored: the file is ours and is rewritten whole.
-pub fn read_srcdest(path: &std::path::Path, pings: Option<u32>) -> Vec<crate::key::Key> {
+pub fn read_srcdest(path: &std::path::Path, pings: Option<u32>) -> Vec<crate::model::key::Key> {
     let Ok(text) = std::fs::read_to_string(path) else {
         return Vec::new();
     };
@@ -244,7 +244,7 @@ pub fn read_srcdest(path: &std::path::Path, pings: Option<u32>) -> Vec<crate::ke
 #[cfg(test)]
 mod srcdest_round_trip {
     use super::*;
-    use crate::key::Key;
+    use crate::model::key::Key;
 
     #[test]
     fn written_keys_read_back() {

@@ -4,16 +4,16 @@
 //! archive directory at a time, give the keys that need the whole window a second, filtered
 //! read, then rewrite srcdest.txt and record what was read.
 
-use crate::archive::ArchiveError;
-use crate::atomic;
-use crate::claims;
-use crate::collect::{self, ReadStats, Selection};
-use crate::convert::{self, Action, Mode, Outcome, Target, WriteStats};
-use crate::key::Key;
-use crate::lock;
-use crate::progress;
-use crate::scan;
-use crate::state;
+use crate::cli::progress;
+use crate::input::archive::ArchiveError;
+use crate::input::collect::{self, ReadStats, Selection};
+use crate::model::key::Key;
+use crate::rrd::atomic;
+use crate::rrd::claims;
+use crate::rrd::lock;
+use crate::run::convert::{self, Action, Mode, Outcome, Target, WriteStats};
+use crate::run::scan;
+use crate::run::state;
 use anyhow::{Context, Result};
 use std::collections::HashSet;
 use std::path::PathBuf;
@@ -72,7 +72,7 @@ pub fn write_tree(
     let _lock = lock::acquire_for(rrd, shard)?;
     // An append killed half-way: put the file back as it was before it (the append is made
     // again below), then drop what a killed run left half-written.
-    let restored = crate::journal::recover(rrd, &target.temp_tag)
+    let restored = crate::rrd::journal::recover(rrd, &target.temp_tag)
         .with_context(|| format!("{}: cannot recover an interrupted append", rrd.display()))?;
     let leftovers = atomic::remove_leftovers(rrd, &target.temp_tag);
 
@@ -196,7 +196,7 @@ pub fn write_tree(
     }
     for ((path, version), outcome) in listing.files.iter().zip(&listing.versions).zip(&reads) {
         if outcome.whole {
-            let file = crate::archive::SeenFile {
+            let file = crate::input::archive::SeenFile {
                 version: *version,
                 latest: outcome.latest,
             };
@@ -241,7 +241,7 @@ fn write_srcdest(target: &Target, written: &[&Key]) -> Result<()> {
         use std::io::Write;
         file.write_all(&text)
             .map_err(|e| atomic::WriteError::new(temp, "cannot write", e))?;
-        crate::faults::point("srcdest");
+        crate::rrd::faults::point("srcdest");
         Ok::<_, atomic::WriteError>(())
     })?;
     Ok(())

@@ -3,7 +3,7 @@
 //! stay usable and a phone shows them too), the worst-paths table (every column sorts; CSV
 //! export), and a monitor's overview of small graphs. Pure: `serve` fetches the figures.
 
-use crate::summary::Figures;
+use crate::show::summary::Figures;
 use std::fmt::Write as _;
 
 /// Monitors shown per matrix page.

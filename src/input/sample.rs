@@ -4,7 +4,7 @@
 //! sample"); the converter writes exactly what this module computes. Values stay integer
 //! microseconds here; the store turns them into seconds when it formats an update.
 
-use crate::parse::{distinct_replies, Micros, Record};
+use crate::input::parse::{distinct_replies, Micros, Record};
 
 /// Marks an unknown value (a lost ping, or the median of a 100 % loss line). No valid RTT
 /// comes near it: the parser rejects RTTs from `parse::MAX_RTT` on.
@@ -172,7 +172,7 @@ fn sort_ten(v: &mut [Micros; 10]) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::parse::LineParser;
+    use crate::input::parse::LineParser;
 
     const U: Micros = UNKNOWN;
 
@@ -218,7 +218,7 @@ mod tests {
 
     #[test]
     fn xmt_equal_to_n_keeps_all_replies_sorted() {
-        let line = include_str!("../fixtures/samples/new_format_2006_seq0_3dec.txt");
+        let line = include_str!("../../fixtures/samples/new_format_2006_seq0_3dec.txt");
         let (loss, median, pings) = sample(line.trim_end(), 10);
         assert_eq!(loss, 0);
         assert_eq!(

@@ -106,7 +106,7 @@ fn lock_file(path: &Path, exclusive: bool) -> Result<File, LockError> {
         let note = format!(
             "pid {} since {}",
             std::process::id(),
-            crate::window::format_time(chrono::Utc::now().timestamp())
+            crate::model::window::format_time(chrono::Utc::now().timestamp())
         );
         file.set_len(0).map_err(io)?;
         file.rewind().map_err(io)?;

@@ -8,8 +8,8 @@
 //! Never decides what a line means: that is `parse`. A file that cannot be read is an
 //! [`ArchiveError`] naming the path; the caller reports it and goes on with the others.
 
-use crate::inflate::Inflater;
-use crate::window::Window;
+use crate::input::inflate::Inflater;
+use crate::model::window::Window;
 use chrono::NaiveDate;
 use flate2::read::MultiGzDecoder;
 use serde::{Deserialize, Serialize};
@@ -282,8 +282,8 @@ fn open_counted(path: &Path) -> Result<(std::fs::File, u64), ArchiveError> {
         source,
     })?;
     let size = file.metadata().map_or(0, |m| m.len());
-    crate::iocount::open();
-    crate::iocount::read(size);
+    crate::rrd::iocount::open();
+    crate::rrd::iocount::read(size);
     Ok((file, size))
 }
 

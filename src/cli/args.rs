@@ -1,7 +1,7 @@
 //! Command-line types only (clap derive). Turned into plain settings in `app`.
 
-use crate::config::{Config, FilterConfig, SmokepingConfig};
-use crate::scan::ListFormat;
+use crate::cli::config::{Config, FilterConfig, SmokepingConfig};
+use crate::run::scan::ListFormat;
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
@@ -225,8 +225,8 @@ pub struct SummaryArgs {
     pub end: Option<String>,
 
     /// Output format.
-    #[arg(long, value_enum, default_value_t = crate::summary::Format::Human)]
-    pub format: crate::summary::Format,
+    #[arg(long, value_enum, default_value_t = crate::show::summary::Format::Human)]
+    pub format: crate::show::summary::Format,
 
     /// Which keys.
     #[command(flatten)]
@@ -274,8 +274,8 @@ pub struct GraphArgs {
     pub end: Option<String>,
 
     /// Image format.
-    #[arg(long, value_enum, default_value_t = crate::graph::Format::Png)]
-    pub format: crate::graph::Format,
+    #[arg(long, value_enum, default_value_t = crate::show::graph::Format::Png)]
+    pub format: crate::show::graph::Format,
 
     /// Output file (default: KEY_RANGE.png in the current directory).
     #[arg(short, long, value_name = "FILE")]
@@ -314,8 +314,8 @@ pub struct ExportArgs {
     pub end: Option<String>,
 
     /// Output format.
-    #[arg(long, value_enum, default_value_t = crate::export::Format::Csv)]
-    pub format: crate::export::Format,
+    #[arg(long, value_enum, default_value_t = crate::show::export::Format::Csv)]
+    pub format: crate::show::export::Format,
 
     /// Write one file per key into this directory (default: standard output, one key only).
     #[arg(short = 'D', long = "dir", value_name = "DIR")]

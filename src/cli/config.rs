@@ -5,8 +5,8 @@
 //! Every layer is a [`Config`] whose unset keys are `None`; [`Config::over`] stacks two of them
 //! and [`Settings::new`] turns the stack into the values the subcommands use.
 
-use crate::key::Filter;
-use crate::store::Rra;
+use crate::model::key::Filter;
+use crate::rrd::store::Rra;
 use anyhow::{Context, Result};
 use serde::{Deserialize, Deserializer, Serialize};
 use std::net::SocketAddr;
@@ -526,9 +526,9 @@ impl Settings {
     }
 
     /// What `smokeping-config` writes into SmokePing's General section.
-    pub fn smokeping_site(&self, datadir: PathBuf) -> crate::smokeping::Site {
+    pub fn smokeping_site(&self, datadir: PathBuf) -> crate::show::smokeping::Site {
         let sp = &self.merged.smokeping;
-        crate::smokeping::Site {
+        crate::show::smokeping::Site {
             datadir,
             imgcache: defaulted(&sp.imgcache),
             imgurl: defaulted(&sp.imgurl),

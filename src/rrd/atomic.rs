@@ -114,11 +114,11 @@ impl Staged {
     }
 
     fn rename(self) -> Result<(), WriteError> {
-        crate::faults::point("before-rename");
+        crate::rrd::faults::point("before-rename");
         self.temp
             .persist(&self.path)
             .map_err(|e| WriteError::new(&self.path, "cannot rename into place", e.error))?;
-        crate::iocount::rename();
+        crate::rrd::iocount::rename();
         Ok(())
     }
 }
@@ -170,7 +170,7 @@ impl Staging {
                 }
             }
         }
-        crate::faults::point("batch-synced");
+        crate::rrd::faults::point("batch-synced");
         let mut failed = Vec::new();
         let mut renamed = Vec::new();
         for staged in staged {
@@ -216,14 +216,14 @@ fn sync_file_system(dir: &Path, done: &mut Vec<(u64, Result<(), String>)>) -> Re
         return result.clone();
     }
     let result = rustix::fs::syncfs(&handle).map_err(|e| format!("{}: syncfs: {e}", dir.display()));
-    crate::iocount::fsync();
+    crate::rrd::iocount::fsync();
     done.push((device, result.clone()));
     result
 }
 
 /// The rename itself is only durable once the directory is.
 fn sync_dir(dir: &Path) -> Result<(), WriteError> {
-    crate::iocount::fsync();
+    crate::rrd::iocount::fsync();
     File::open(dir)
         .and_then(|d| d.sync_all())
         .map_err(|e| WriteError::new(dir, "cannot sync directory", e))
@@ -268,8 +268,8 @@ fn prepare<T, E: From<WriteError>>(
         & 0o7777;
     let value = fill(&mut file, &temp)?;
     drop(file);
-    crate::iocount::open();
-    crate::faults::point("after-temp");
+    crate::rrd::iocount::open();
+    crate::rrd::faults::point("after-temp");
 
     // librrd may have replaced the file at `temp`: work on what is there now.
     let temp_path = temp.to_path_buf();
@@ -295,9 +295,9 @@ fn prepare<T, E: From<WriteError>>(
     }
     if sync_file {
         written.sync_all().map_err(io("cannot sync"))?;
-        crate::iocount::fsync();
+        crate::rrd::iocount::fsync();
     }
-    crate::iocount::written(written.metadata().map_or(0, |m| m.len()));
+    crate::rrd::iocount::written(written.metadata().map_or(0, |m| m.len()));
     drop(written);
     Ok((
         value,

@@ -14,7 +14,7 @@
 //! 1.7 on 64-bit Linux, format version 3 or later, AVERAGE/MIN/MAX/LAST archives); any other
 //! is appended through a copy renamed into place, as before.
 
-use crate::store::StoreError;
+use crate::rrd::store::StoreError;
 use std::fs::File;
 use std::io::{Read, Write};
 use std::os::unix::fs::FileExt;
@@ -148,15 +148,15 @@ pub fn save(
         .create_new(true)
         .open(&journal)?;
     out.write_all(&text)?;
-    crate::iocount::open();
-    crate::iocount::written(text.len() as u64);
+    crate::rrd::iocount::open();
+    crate::rrd::iocount::written(text.len() as u64);
     if fsync {
         out.sync_all()?;
         if let Some(dir) = path.parent() {
             File::open(dir)?.sync_all()?;
         }
-        crate::iocount::fsync();
-        crate::iocount::fsync();
+        crate::rrd::iocount::fsync();
+        crate::rrd::iocount::fsync();
     }
     Ok(journal)
 }
@@ -244,7 +244,7 @@ pub fn restore(journal: &Path) -> Result<bool, StoreError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::{self, Layout, UpdateBatch};
+    use crate::rrd::store::{self, Layout, UpdateBatch};
 
     fn updates(batch: &mut UpdateBatch, from: i64, count: i64) {
         for i in 0..count {

@@ -1,9 +1,9 @@
 //! The numbers behind the graphs: one key's rows (time, loss, loss %, median, ping1..pingN in
 //! milliseconds) as CSV or JSON, named like perfSONAR's bulk export files.
 
-use crate::key::Key;
-use crate::store::{self, StoreError};
-use crate::window::format_time;
+use crate::model::key::Key;
+use crate::model::window::format_time;
+use crate::rrd::store::{self, StoreError};
 use serde::Serialize;
 use std::io::{self, Write};
 use std::path::Path;
