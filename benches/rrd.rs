@@ -8,10 +8,10 @@
 #![allow(missing_docs)]
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
-use indicatif::ProgressBar;
 use pinger_smokeping::input::collect::{collect, Selection};
 use pinger_smokeping::input::generate::{generate, Plan};
 use pinger_smokeping::model::key::Filter;
+use pinger_smokeping::model::progress::Silent;
 use pinger_smokeping::model::window::Window;
 use pinger_smokeping::rrd::store::{self, Layout, UpdateBatch};
 use pinger_smokeping::run::convert::{convert, format_updates, Commits, Mode, Target};
@@ -51,7 +51,7 @@ fn benches(c: &mut Criterion) {
         filter: Filter::default(),
         seen: None,
     };
-    let collection = collect(&selection, true);
+    let collection = collect(&selection, &Silent);
     let series = collection.series(0);
     let start = series.slots[0] - i64::from(layout.step);
     let mut batch = UpdateBatch::new();
@@ -119,8 +119,7 @@ fn benches(c: &mut Criterion) {
                 daemon: None,
             },
             |target| {
-                let collection = collect(&selection, true);
-                let bar = ProgressBar::hidden();
+                let collection = collect(&selection, &Silent);
                 let mut commits = Commits::default();
                 let (mut outcomes, _) = convert(
                     &collection,
@@ -128,9 +127,9 @@ fn benches(c: &mut Criterion) {
                     Mode::Backfill,
                     &Default::default(),
                     &mut commits,
-                    &bar,
+                    &Silent,
                 );
-                commits.finish(&mut outcomes, &target.rrd_dir, &bar);
+                commits.finish(&mut outcomes, &target.rrd_dir, &Silent);
                 assert!(outcomes.iter().all(|o| o.result.is_ok()));
             },
             BatchSize::SmallInput,

@@ -18,7 +18,7 @@ fn main() -> ExitCode {
         }
     };
     // Only a run with a log file (backfill, update) has something to close.
-    pinger_smokeping::cli::report::log_only(&format!("end: exit status {status}"));
+    pinger_smokeping::cli::log::log_only(&format!("end: exit status {status}"));
     ExitCode::from(status)
 }
 

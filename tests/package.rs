@@ -294,7 +294,7 @@ fn the_debian_package_installs_runs_as_its_user_and_leaves_the_data_on_removal()
 
     // SmokePing's CGI, as installed, shows a key's page as www-data with the config the
     // unit wrote.
-    let keys = pinger_smokeping::run::scan::read_srcdest(&Path::new(RRD).join("srcdest.txt"), None);
+    let keys = pinger_smokeping::rrd::srcdest::read(&Path::new(RRD).join("srcdest.txt"), None);
     let key = keys[0].to_string();
     let (section, leaf) = (keys[0].section(), keys[0].leaf());
     let cgi = Command::new("runuser")

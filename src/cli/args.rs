@@ -1,6 +1,9 @@
-//! Command-line types only (clap derive). Turned into plain settings in `app`.
+//! The command line, as clap derive types: what each subcommand takes, with its help text.
+//! Turned into [`Settings`](crate::cli::config::Settings) (with the config file and the
+//! environment) and plain library values by the runners in `cli/`.
 
 use crate::cli::config::{Config, FilterConfig, SmokepingConfig};
+use crate::model::Choice;
 use crate::run::scan::ListFormat;
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
@@ -163,7 +166,7 @@ pub struct ScanArgs {
     pub input: InputArgs,
 
     /// Output format.
-    #[arg(long, value_enum, default_value_t = ListFormat::Srcdest)]
+    #[arg(long, default_value_t = ListFormat::Srcdest, value_parser = choice::<ListFormat>())]
     pub format: ListFormat,
 
     /// Write to this file instead of standard output.
@@ -225,7 +228,7 @@ pub struct SummaryArgs {
     pub end: Option<String>,
 
     /// Output format.
-    #[arg(long, value_enum, default_value_t = crate::show::summary::Format::Human)]
+    #[arg(long, default_value_t = crate::show::summary::Format::Human, value_parser = choice::<crate::show::summary::Format>())]
     pub format: crate::show::summary::Format,
 
     /// Which keys.
@@ -274,7 +277,7 @@ pub struct GraphArgs {
     pub end: Option<String>,
 
     /// Image format.
-    #[arg(long, value_enum, default_value_t = crate::show::graph::Format::Png)]
+    #[arg(long, default_value_t = crate::show::graph::Format::Png, value_parser = choice::<crate::show::graph::Format>())]
     pub format: crate::show::graph::Format,
 
     /// Output file (default: KEY_RANGE.png in the current directory).
@@ -314,7 +317,7 @@ pub struct ExportArgs {
     pub end: Option<String>,
 
     /// Output format.
-    #[arg(long, value_enum, default_value_t = crate::show::export::Format::Csv)]
+    #[arg(long, default_value_t = crate::show::export::Format::Csv, value_parser = choice::<crate::show::export::Format>())]
     pub format: crate::show::export::Format,
 
     /// Write one file per key into this directory (default: standard output, one key only).
@@ -544,6 +547,13 @@ impl Cli {
         }
         layer
     }
+}
+
+/// A value parser for a library [`Choice`]: clap lists its names in help and completions.
+fn choice<T: Choice + Clone + Send + Sync>() -> impl clap::builder::TypedValueParser<Value = T> {
+    use clap::builder::TypedValueParser as _;
+    clap::builder::PossibleValuesParser::new(T::ALL.iter().map(|v| v.name()))
+        .map(|name| T::from_name(&name).expect("clap checked the name"))
 }
 
 #[cfg(test)]

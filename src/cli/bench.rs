@@ -6,10 +6,13 @@
 //! update with one new day; and a fetch of every file. Also what a user would do without this
 //! tool: one `rrdtool update` process per key, and per sample, measured on a few keys.
 
+use crate::cli::args::BenchArgs;
+use crate::cli::{write_file_atomically, Status};
 use crate::input::collect::{self, Collection, Selection};
 use crate::input::generate::{self, Plan};
 use crate::model::key::Filter;
-use crate::model::window::Window;
+use crate::model::progress::Silent;
+use crate::model::window::{parse_time, Window};
 use crate::rrd::store::{self, Layout, UpdateBatch};
 use crate::run::convert::{format_updates, Target};
 use crate::run::tree;
@@ -278,7 +281,7 @@ pub fn run(plan: &BenchPlan) -> Result<BenchReport> {
     // stage to touch a cold archive otherwise pays for the disk: 6.0 s instead of 0.9).
     warm(&files);
     let started = Instant::now();
-    let full = collect::collect(&selection(&data, plan, &layout, plan.end), true);
+    let full = collect::collect(&selection(&data, plan, &layout, plan.end), &Silent);
     let read_seconds = started.elapsed().as_secs_f64();
     let samples = full.stats.samples;
 
@@ -419,7 +422,7 @@ fn measure_dir(
         } else {
             tree::Run::Update
         };
-        let run = tree::write_tree(selection(data, plan, layout, end), target, how, true)?;
+        let run = tree::write_tree(selection(data, plan, layout, end), target, how, &Silent)?;
         let seconds = t.elapsed().as_secs_f64();
         let cpu_seconds = Some(crate::cli::report::cpu_seconds() - cpu);
         anyhow::ensure!(
@@ -893,4 +896,28 @@ fn shorten(text: &str, width: usize) -> String {
     } else {
         format!("...{}", &text[text.len() - (width - 3)..])
     }
+}
+/// `bench`: runs the plan of the arguments and prints the table.
+pub fn run_command(args: &BenchArgs) -> Result<Status> {
+    let end = match &args.end {
+        Some(text) => parse_time(text)
+            .map_err(anyhow::Error::msg)
+            .context("--end")?,
+        None => chrono::Utc::now().timestamp().div_euclid(86_400) * 86_400,
+    };
+    let report = run(&BenchPlan {
+        dirs: args.dirs.clone(),
+        keys: args.keys,
+        days: args.days,
+        data: args.data.clone(),
+        end,
+        keep: args.keep,
+        cli_keys: args.cli_keys,
+        rounds: args.rounds,
+    })?;
+    print_table(&mut std::io::stdout().lock(), &report)?;
+    if let Some(path) = &args.json {
+        write_file_atomically(path, &serde_json::to_vec_pretty(&report)?)?;
+    }
+    Ok(Status::Done)
 }

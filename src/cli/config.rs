@@ -5,10 +5,13 @@
 //! Every layer is a [`Config`] whose unset keys are `None`; [`Config::over`] stacks two of them
 //! and [`Settings::new`] turns the stack into the values the subcommands use.
 
+use crate::cli::args::ConfigAction;
+use crate::cli::Status;
 use crate::model::key::Filter;
 use crate::rrd::store::Rra;
 use anyhow::{Context, Result};
 use serde::{Deserialize, Deserializer, Serialize};
+use std::io::Write as _;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
@@ -570,6 +573,31 @@ pub fn warnings(settings: &Settings) -> Vec<String> {
         }
     }
     out
+}
+
+/// `config check` and `config show`.
+pub fn run(settings: &Settings, action: ConfigAction) -> Result<Status> {
+    match action {
+        ConfigAction::Show => {
+            std::io::stdout()
+                .lock()
+                .write_all(settings.show()?.as_bytes())?;
+        }
+        ConfigAction::Check => {
+            // Reading the settings already refused a bad file or variable, with its line.
+            match &settings.file {
+                Some(path) => println!("{}: ok", path.display()),
+                None => println!(
+                    "no config file ({} does not exist); the environment is ok",
+                    DEFAULT_PATH
+                ),
+            }
+            for warning in warnings(settings) {
+                crate::say!("warning: {warning}");
+            }
+        }
+    }
+    Ok(Status::Done)
 }
 
 #[cfg(test)]

@@ -274,16 +274,14 @@ pub fn open(path: &Path) -> Result<Box<dyn BufRead + Send>, ArchiveError> {
     Ok(streamed(file, is_gzip(path)))
 }
 
-/// Opens a file, counting it (and its whole size, read as stored: what crosses the wire
-/// from a file server) for the NFS figures; returns it with that size.
+/// Opens a file; returns it with its size as stored (what crosses the wire from a file
+/// server, reported in [`FileRead::stored`]).
 fn open_counted(path: &Path) -> Result<(std::fs::File, u64), ArchiveError> {
     let file = std::fs::File::open(path).map_err(|source| ArchiveError::Io {
         path: path.to_path_buf(),
         source,
     })?;
     let size = file.metadata().map_or(0, |m| m.len());
-    crate::rrd::iocount::open();
-    crate::rrd::iocount::read(size);
     Ok((file, size))
 }
 
@@ -392,6 +390,8 @@ fn text_lines(text: &[u8], mut each: impl FnMut(Piece<'_>)) -> u64 {
 pub struct FileRead {
     /// Bytes of text read (after decompression).
     pub bytes: u64,
+    /// The file's size as stored (compressed), read whole or not.
+    pub stored: u64,
     /// Set when only the first part could be read; every piece handed over is good.
     pub damage: Option<ArchiveError>,
 }
@@ -455,6 +455,7 @@ pub fn read_file(
     match result {
         Ok(bytes) => Ok(FileRead {
             bytes,
+            stored: size,
             damage: None,
         }),
         Err((_, broken)) if broken.gzip && lines == 0 => Err(ArchiveError::Io {
@@ -466,6 +467,7 @@ pub fn read_file(
         }),
         Err((bytes, broken)) => Ok(FileRead {
             bytes,
+            stored: size,
             damage: Some(if broken.gzip {
                 ArchiveError::Gzip {
                     path: path.to_path_buf(),

@@ -4,13 +4,13 @@
 //! Dedupe rule (pinger-format.md): per key and slot keep the line with the smallest time;
 //! ties go to the earlier file (path order), then the earlier line.
 
-use crate::cli::progress;
 use crate::input::archive::{self, ArchiveError, Piece};
-use crate::input::parse::{LineParser, Micros, Reject};
-use crate::input::sample::{slot_end, Sample, Sampler};
+use crate::input::parse::{LineParser, Reject};
+use crate::input::sample::Sampler;
 use crate::model::key::{Filter, Key};
+use crate::model::progress::{Progress, Stage};
+use crate::model::series::{slot_end, Micros, Series, Span};
 use crate::model::window::Window;
-use indicatif::ProgressBar;
 use rayon::prelude::*;
 use serde::Serialize;
 use std::cell::RefCell;
@@ -37,47 +37,6 @@ pub struct Selection {
     pub seen: Option<std::sync::Arc<archive::Seen>>,
 }
 
-/// One key's samples, one per slot, in increasing slot order.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Series {
-    /// The key.
-    pub key: Key,
-    /// Slot ends T, increasing.
-    pub slots: Vec<i64>,
-    /// Loss per slot.
-    pub losses: Vec<u16>,
-    /// Per slot `1 + N` values: median, ping1..pingN ([`crate::input::sample::UNKNOWN`] if unknown).
-    pub values: Vec<Micros>,
-}
-
-impl Series {
-    /// Number of samples.
-    pub fn len(&self) -> usize {
-        self.slots.len()
-    }
-
-    /// Whether there are no samples.
-    pub fn is_empty(&self) -> bool {
-        self.slots.is_empty()
-    }
-
-    /// The i-th sample.
-    pub fn sample(&self, i: usize) -> Sample<'_> {
-        let stride = 1 + self.key.pings as usize;
-        let v = &self.values[i * stride..(i + 1) * stride];
-        Sample {
-            loss: u32::from(self.losses[i]),
-            median: v[0],
-            pings: &v[1..],
-        }
-    }
-
-    /// The index of the first sample with a slot after `t`.
-    pub fn first_after(&self, t: i64) -> usize {
-        self.slots.partition_point(|&s| s <= t)
-    }
-}
-
 /// Counts of one run's reading stage, for the summary printed at the end.
 #[derive(Debug, Default, Clone, Serialize)]
 pub struct ReadStats {
@@ -93,6 +52,9 @@ pub struct ReadStats {
     pub files_gone: usize,
     /// Bytes of text read (after decompression).
     pub bytes_read: u64,
+    /// The files' bytes as stored (compressed), for the bench's NFS figures.
+    #[serde(skip)]
+    pub bytes_stored: u64,
     /// Lines seen, blank and comment lines included.
     pub lines: u64,
     /// Plain files whose last line had no newline yet (left for the next run: the file may
@@ -153,6 +115,7 @@ impl ReadStats {
         self.files_read += other.files_read;
         self.files_failed += other.files_failed;
         self.bytes_read += other.bytes_read;
+        self.bytes_stored += other.bytes_stored;
         self.lines += other.lines;
         self.lines_parsed += other.lines_parsed;
         self.lines_outside_window += other.lines_outside_window;
@@ -191,17 +154,6 @@ pub struct FileOutcome {
     pub whole: bool,
     /// The latest time of an accepted line in it.
     pub latest: Option<i64>,
-}
-
-/// First slot, last slot and number of samples of one key.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Span {
-    /// First slot end.
-    pub first: i64,
-    /// Last slot end.
-    pub last: i64,
-    /// Samples.
-    pub samples: usize,
 }
 
 impl Collection {
@@ -351,11 +303,11 @@ struct FileSamples {
 }
 
 /// Reads every file of the selection and groups the samples per key.
-pub fn collect(selection: &Selection, quiet: bool) -> Collection {
+pub fn collect(selection: &Selection, progress: &dyn Progress) -> Collection {
     let (listing, mut stats, mut errors) = list(selection);
-    let bar = progress::bar(listing.files.len() as u64, "reading", quiet);
-    let mut collection = collect_files(selection, &listing.files, &bar);
-    bar.finish_and_clear();
+    progress.begin(Stage::Reading, listing.files.len() as u64);
+    let mut collection = collect_files(selection, &listing.files, progress);
+    progress.end(Stage::Reading);
     stats.add(std::mem::take(&mut collection.stats));
     errors.append(&mut collection.errors);
     collection.stats = stats;
@@ -383,21 +335,21 @@ fn listing_figures(listing: &mut archive::Listing) -> (ReadStats, Vec<ArchiveErr
 pub fn by_directory(
     selection: &Selection,
     listing: &archive::Listing,
-    quiet: bool,
+    progress: &dyn Progress,
     mut each: impl FnMut(Collection),
 ) -> (ReadStats, Vec<ArchiveError>, Vec<FileOutcome>) {
-    let bar = progress::bar(listing.files.len() as u64, "reading", quiet);
+    progress.begin(Stage::Reading, listing.files.len() as u64);
     let mut stats = ReadStats::default();
     let mut errors = Vec::new();
     let mut reads = Vec::with_capacity(listing.files.len());
     for files in archive::group_by_top_dir(&selection.data, &listing.files) {
-        let mut collection = collect_files(selection, files, &bar);
+        let mut collection = collect_files(selection, files, progress);
         stats.add(std::mem::take(&mut collection.stats));
         errors.append(&mut collection.errors);
         reads.append(&mut collection.reads);
-        bar.suspend(|| each(collection));
+        each(collection);
     }
-    bar.finish_and_clear();
+    progress.end(Stage::Reading);
     (stats, errors, reads)
 }
 
@@ -412,14 +364,18 @@ pub fn list(selection: &Selection) -> (archive::Listing, ReadStats, Vec<ArchiveE
     (listing, stats, errors)
 }
 
-/// Reads `paths` (in path order) and groups their samples per key; `bar` counts files.
-pub fn collect_files(selection: &Selection, paths: &[PathBuf], bar: &ProgressBar) -> Collection {
+/// Reads `paths` (in path order) and groups their samples per key; `progress` counts files.
+pub fn collect_files(
+    selection: &Selection,
+    paths: &[PathBuf],
+    progress: &dyn Progress,
+) -> Collection {
     let started = Instant::now();
     let mut files: Vec<FileSamples> = paths
         .par_iter()
         .map(|path| {
             let samples = sample_file(selection, path);
-            bar.inc(1);
+            progress.advance(Stage::Reading);
             samples
         })
         .collect();
@@ -670,6 +626,7 @@ fn sample_lines(
         Ok(read) => {
             out.stats.files_read = 1;
             out.stats.bytes_read = read.bytes;
+            out.stats.bytes_stored = read.stored;
             match read.damage {
                 Some(damage) => {
                     out.stats.files_failed = 1;
@@ -763,7 +720,7 @@ mod tests {
         let collection = collect_files(
             &selection(dir.path(), window),
             &[path],
-            &ProgressBar::hidden(),
+            &crate::model::progress::Silent,
         );
         assert_eq!(collection.len(), 500);
         for lines in &collection.files[0].keys {
@@ -813,7 +770,7 @@ mod tests {
             let collection = collect_files(
                 &selection(dir.path(), window),
                 &paths,
-                &ProgressBar::hidden(),
+                &crate::model::progress::Silent,
             );
             let mut got: BTreeMap<usize, Vec<(i64, Micros)>> = BTreeMap::new();
             for i in 0..collection.len() {

@@ -8,7 +8,6 @@
 //! Every line depends only on (seed, monitor, day, slot, remote, size): a plan with more days
 //! reproduces a shorter plan's lines, except for the path that starts part-way through.
 
-use anyhow::{Context, Result};
 use chrono::DateTime;
 use flate2::write::GzEncoder;
 use rayon::prelude::*;
@@ -64,8 +63,21 @@ pub fn remote_name(r: u32) -> String {
     }
 }
 
+/// A directory or file of the archive could not be written.
+#[derive(Debug, thiserror::Error)]
+#[error("{}: cannot {what}", .path.display())]
+pub struct GenerateError {
+    /// The directory or file.
+    pub path: PathBuf,
+    /// `create` or `write`.
+    pub what: &'static str,
+    /// What the OS said.
+    #[source]
+    pub source: std::io::Error,
+}
+
 /// Writes the archive; files of different (monitor, day) are built in parallel.
-pub fn generate(plan: &Plan) -> Result<Written> {
+pub fn generate(plan: &Plan) -> Result<Written, GenerateError> {
     let last_day = plan.end.div_euclid(DAY) - 1;
     let first_day = last_day - i64::from(plan.days) + 1;
     let jobs: Vec<(u32, i64)> = (0..plan.monitors)
@@ -73,10 +85,13 @@ pub fn generate(plan: &Plan) -> Result<Written> {
         .collect();
     for m in 0..plan.monitors {
         let dir = plan.out.join(monitor_name(m));
-        std::fs::create_dir_all(&dir)
-            .with_context(|| format!("{}: cannot create", dir.display()))?;
+        std::fs::create_dir_all(&dir).map_err(|source| GenerateError {
+            path: dir.clone(),
+            what: "create",
+            source,
+        })?;
     }
-    let results: Vec<Result<Written>> = jobs
+    let results: Vec<Result<Written, GenerateError>> = jobs
         .par_iter()
         .map(|&(m, day)| write_day(plan, m, day))
         .collect();
@@ -90,7 +105,7 @@ pub fn generate(plan: &Plan) -> Result<Written> {
     Ok(total)
 }
 
-fn write_day(plan: &Plan, m: u32, day: i64) -> Result<Written> {
+fn write_day(plan: &Plan, m: u32, day: i64) -> Result<Written, GenerateError> {
     // The file of a day: that day's lines that did not spill over, plus the previous day's
     // lines that did (records landing in the neighbouring day's file).
     let mut text = String::with_capacity(plan.remotes as usize * 2 * 48 * 160);
@@ -113,8 +128,11 @@ fn write_day(plan: &Plan, m: u32, day: i64) -> Result<Written> {
     } else {
         dir.join(format!("ping-{date}.txt.gz"))
     };
-    write_file(&path, text.as_bytes(), plan.plain)
-        .with_context(|| format!("{}: cannot write", path.display()))?;
+    write_file(&path, text.as_bytes(), plan.plain).map_err(|source| GenerateError {
+        path: path.clone(),
+        what: "write",
+        source,
+    })?;
     Ok(Written {
         files: 1,
         lines,

@@ -16,9 +16,7 @@ use nom::sequence::preceded;
 use nom::{IResult, Parser};
 use thiserror::Error;
 
-/// An RTT in integer microseconds (1 ms = 1000). Valid RTTs stay below [`MAX_RTT`], so
-/// no valid value is ever `u64::MAX`, which `sample::UNKNOWN` uses.
-pub type Micros = u64;
+pub use crate::model::series::Micros;
 
 /// RTTs (and min/avg/max) of 10,000,000 ms or more are rejected (the contract's bound).
 pub const MAX_RTT: Micros = 10_000_000 * 1000;
@@ -1061,7 +1059,7 @@ mod tests {
             rtt("RTT", "9".repeat(5000).as_bytes()).unwrap_err().kind(),
             "value out of bounds"
         );
-        const { assert!(MAX_RTT < crate::input::sample::UNKNOWN) };
+        const { assert!(MAX_RTT < crate::model::series::UNKNOWN) };
     }
 
     #[test]

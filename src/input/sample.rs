@@ -2,29 +2,10 @@
 //!
 //! Pure, no I/O. This is the rule of `pinger-format.md` ("From a line to one SmokePing
 //! sample"); the converter writes exactly what this module computes. Values stay integer
-//! microseconds here; the store turns them into seconds when it formats an update.
+//! microseconds here; `run::convert` turns them into seconds when it formats an update.
 
-use crate::input::parse::{distinct_replies, Micros, Record};
-
-/// Marks an unknown value (a lost ping, or the median of a 100 % loss line). No valid RTT
-/// comes near it: the parser rejects RTTs from `parse::MAX_RTT` on.
-pub const UNKNOWN: Micros = Micros::MAX;
-
-/// The slot a line at time `t` belongs to, written as the slot's end `T = (t div S + 1) * S`.
-pub fn slot_end(t: i64, step: i64) -> i64 {
-    (t.div_euclid(step) + 1) * step
-}
-
-/// One computed sample, borrowed from the sampler's output buffer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Sample<'a> {
-    /// Lost pings, 0..=N.
-    pub loss: u32,
-    /// Upper median of all replies, or [`UNKNOWN`].
-    pub median: Micros,
-    /// ping1..pingN: `loss div 2` unknowns, the k values ascending, then the other unknowns.
-    pub pings: &'a [Micros],
-}
+use crate::input::parse::{distinct_replies, Record};
+use crate::model::series::{Micros, Sample, UNKNOWN};
 
 /// Computes samples for a fixed number of ping slots N, reusing its scratch buffer.
 #[derive(Debug)]
@@ -206,14 +187,6 @@ mod tests {
 
     fn ms(v: &[u32]) -> Vec<Micros> {
         v.iter().map(|&x| u64::from(x) * 1000).collect()
-    }
-
-    #[test]
-    fn slot_end_is_the_next_step_boundary() {
-        assert_eq!(slot_end(0, 1800), 1800);
-        assert_eq!(slot_end(1799, 1800), 1800);
-        assert_eq!(slot_end(1800, 1800), 3600);
-        assert_eq!(slot_end(1_152_489_601, 1800), 1_152_491_400);
     }
 
     #[test]

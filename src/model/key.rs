@@ -131,6 +131,12 @@ impl Key {
     }
 }
 
+/// The key named `name` among `keys` (the first, in the rare case of two keys sharing a
+/// name; see the module comment).
+pub fn find<'a>(keys: &'a [Key], name: &str) -> Option<&'a Key> {
+    keys.iter().find(|k| k.to_string() == name)
+}
+
 /// Replaces every character outside `[-_0-9a-zA-Z]` by `_`.
 pub fn smokeping_name(name: &str) -> String {
     name.chars()

@@ -43,15 +43,22 @@ impl Window {
     }
 }
 
+/// A time or a period that could not be read; the message says what is accepted.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct TimeError(String);
+
 /// Reads a time given on the command line: `now`, Unix seconds, `YYYY-MM-DD`,
 /// `YYYY-MM-DDTHH:MM[:SS]` (optionally with `Z` or an offset). All times are UTC.
-pub fn parse_time(text: &str) -> Result<i64, String> {
+pub fn parse_time(text: &str) -> Result<i64, TimeError> {
     let text = text.trim();
     if text.eq_ignore_ascii_case("now") {
         return Ok(Utc::now().timestamp());
     }
     if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
-        return text.parse().map_err(|e| format!("`{text}`: {e}"));
+        return text
+            .parse()
+            .map_err(|e| TimeError(format!("`{text}`: {e}")));
     }
     if let Ok(t) = DateTime::parse_from_rfc3339(text) {
         return Ok(t.timestamp());
@@ -73,27 +80,31 @@ pub fn parse_time(text: &str) -> Result<i64, String> {
             .and_utc()
             .timestamp());
     }
-    Err(format!(
+    Err(TimeError(format!(
         "`{text}` is not a time: use `now`, Unix seconds, YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS][Z]"
-    ))
+    )))
 }
 
 /// Reads a period: `<n>d` days, `<n>h` hours or plain seconds (`7d`, `36h`, `86400`), from
 /// one hour to a year.
-pub fn parse_period(text: &str) -> Result<i64, String> {
+pub fn parse_period(text: &str) -> Result<i64, TimeError> {
     let text = text.trim();
     let (digits, unit) = match text.as_bytes().last() {
         Some(b'd') => (&text[..text.len() - 1], 86_400),
         Some(b'h') => (&text[..text.len() - 1], 3_600),
         _ => (text, 1),
     };
-    let bad = || format!("`{text}` is not a period: use e.g. 1d, 7d, 30d, 120d or 36h");
+    let bad = || {
+        TimeError(format!(
+            "`{text}` is not a period: use e.g. 1d, 7d, 30d, 120d or 36h"
+        ))
+    };
     if digits.is_empty() || digits.len() > 9 || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return Err(bad());
     }
     let seconds = digits.parse::<i64>().map_err(|_| bad())? * unit;
     if !(3_600..=366 * 86_400).contains(&seconds) {
-        return Err(format!("`{text}`: a period is from 1h to 366d"));
+        return Err(TimeError(format!("`{text}`: a period is from 1h to 366d")));
     }
     Ok(seconds)
 }

@@ -161,7 +161,7 @@ impl Staging {
             }
         }
         // Each directory's file system synced (once per device), or why not.
-        let mut unsynced: Vec<(&Path, String)> = Vec::new();
+        let mut unsynced: Vec<(&Path, (std::io::ErrorKind, String))> = Vec::new();
         if fsync {
             let mut devices = Vec::new();
             for dir in &dirs {
@@ -176,7 +176,7 @@ impl Staging {
         for staged in staged {
             if let Some((_, reason)) = unsynced.iter().find(|(d, _)| *d == staged.dir()) {
                 // Dropped unrenamed: its temporary file goes, the target stays as it was.
-                let error = std::io::Error::other(reason.clone());
+                let error = std::io::Error::new(reason.0, reason.1.clone());
                 failed.push(WriteError::new(&staged.path, "cannot sync", error));
                 continue;
             }
@@ -193,9 +193,9 @@ impl Staging {
                     continue;
                 }
                 if let Err(e) = sync_dir(dir) {
-                    let reason = e.to_string();
+                    let (kind, reason) = (e.source.kind(), e.to_string());
                     failed.extend(in_dir().map(|p| {
-                        let error = std::io::Error::other(reason.clone());
+                        let error = std::io::Error::new(kind, reason.clone());
                         WriteError::new(p, "cannot sync its directory", error)
                     }));
                 }
@@ -205,17 +205,24 @@ impl Staging {
     }
 }
 
+/// A file system's sync, as [`sync_file_system`] remembers it: the error's kind and text,
+/// so that every file of a failed sync gets it.
+type Synced = Result<(), (std::io::ErrorKind, String)>;
+
 /// One `syncfs` for the file system holding `dir`, unless `done` has it already (by device).
-fn sync_file_system(dir: &Path, done: &mut Vec<(u64, Result<(), String>)>) -> Result<(), String> {
-    let handle = File::open(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-    let device = handle
-        .metadata()
-        .map_err(|e| format!("{}: {e}", dir.display()))?
-        .dev();
+fn sync_file_system(dir: &Path, done: &mut Vec<(u64, Synced)>) -> Synced {
+    let failed = |e: std::io::Error| (e.kind(), format!("{}: {e}", dir.display()));
+    let handle = File::open(dir).map_err(failed)?;
+    let device = handle.metadata().map_err(failed)?.dev();
     if let Some((_, result)) = done.iter().find(|(d, _)| *d == device) {
         return result.clone();
     }
-    let result = rustix::fs::syncfs(&handle).map_err(|e| format!("{}: syncfs: {e}", dir.display()));
+    let result = rustix::fs::syncfs(&handle).map_err(|e| {
+        (
+            std::io::Error::from(e).kind(),
+            format!("{}: syncfs: {e}", dir.display()),
+        )
+    });
     crate::rrd::iocount::fsync();
     done.push((device, result.clone()));
     result

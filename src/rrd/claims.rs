@@ -15,13 +15,36 @@ use crate::model::key::Key;
 use crate::rrd::lock;
 use std::collections::HashMap;
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// The register, in the RRD directory.
 pub const REGISTER: &str = ".pinger-smokeping.keys";
 
-/// Why keys may not write: per refused key, a message naming both keys.
-pub type Refused = HashMap<Key, String>;
+/// Why a key may not write its file.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    /// Another key owns the file, or shares it in the same batch.
+    #[error("{}: keys {key} and {other} map to the same file", .file.display())]
+    Collision {
+        /// The file both keys map to.
+        file: PathBuf,
+        /// The refused key's name.
+        key: String,
+        /// The other key's name.
+        other: String,
+    },
+    /// The register could not be read or written.
+    #[error("{}: cannot use the key register: {reason}", .dir.display())]
+    Register {
+        /// The RRD directory.
+        dir: PathBuf,
+        /// What the OS said.
+        reason: String,
+    },
+}
+
+/// The refused keys, each with why.
+pub type Refused = HashMap<Key, Refusal>;
 
 /// Registers the file of every key in `keys` to it, where no other key holds it. Returns
 /// the keys refused: those whose file belongs to another key, and every key of `keys` that
@@ -34,9 +57,12 @@ pub fn claim<'a>(rrd_dir: &Path, keys: impl Iterator<Item = &'a Key>) -> Refused
     match result {
         Ok(Ok(refused)) => refused,
         Ok(Err(e)) | Err(e) => {
-            let message = format!("{}: cannot use the key register: {e}", rrd_dir.display());
+            let refusal = Refusal::Register {
+                dir: rrd_dir.to_path_buf(),
+                reason: e.to_string(),
+            };
             keys.into_iter()
-                .map(|k| (k.clone(), message.clone()))
+                .map(|k| (k.clone(), refusal.clone()))
                 .collect()
         }
     }
@@ -65,7 +91,7 @@ fn claim_locked(rrd_dir: &Path, keys: &[&Key]) -> std::io::Result<Refused> {
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             // First use on this tree: the files srcdest.txt lists belong to their keys.
-            let listed = crate::run::scan::read_srcdest(&rrd_dir.join("srcdest.txt"), None);
+            let listed = crate::rrd::srcdest::read(&rrd_dir.join("srcdest.txt"), None);
             for key in listed {
                 let path = relative_path(&key);
                 if key.rrd_path(rrd_dir).exists() && !owners.contains_key(&path) {
@@ -86,11 +112,10 @@ fn claim_locked(rrd_dir: &Path, keys: &[&Key]) -> std::io::Result<Refused> {
     let mut paths: Vec<_> = by_path.into_iter().collect();
     paths.sort();
     for (path, keys) in paths {
-        let shown = |other: &str, key: &Key| {
-            format!(
-                "{}: keys {key} and {other} map to the same file",
-                key.rrd_path(rrd_dir).display()
-            )
+        let shown = |other: &str, key: &Key| Refusal::Collision {
+            file: key.rrd_path(rrd_dir),
+            key: key.to_string(),
+            other: other.to_string(),
         };
         match owners.get(&path) {
             Some(owner) => {
@@ -145,7 +170,7 @@ mod tests {
         let second = key("a_b", "r");
         let refused = claim(dir.path(), [&second, &first].into_iter());
         assert_eq!(refused.len(), 1);
-        let message = &refused[&second];
+        let message = refused[&second].to_string();
         assert!(
             message.contains("keys a_b_r_100_10 and a.b_r_100_10 map to the same file"),
             "{message}"
@@ -177,7 +202,7 @@ mod tests {
         let newcomer = key("m.x.org", "a.b.example.org");
         let refused = claim(dir.path(), [&newcomer].into_iter());
         assert!(
-            refused[&newcomer].contains(
+            refused[&newcomer].to_string().contains(
                 "keys m.x.org_a.b.example.org_100_10 and m_x.org_a_b.example.org_100_10 map"
             ),
             "{refused:?}"

@@ -32,8 +32,9 @@ pub fn remove() {
     REMOVES.fetch_add(1, Ordering::Relaxed);
 }
 
-/// Bytes read from a file.
-pub fn read(bytes: u64) {
+/// Archive files were read: `files` opens and `bytes` as stored.
+pub fn files_read(files: u64, bytes: u64) {
+    OPENS.fetch_add(files, Ordering::Relaxed);
     BYTES_READ.fetch_add(bytes, Ordering::Relaxed);
 }
 

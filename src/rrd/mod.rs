@@ -8,4 +8,5 @@ pub mod faults;
 pub mod iocount;
 pub mod journal;
 pub mod lock;
+pub mod srcdest;
 pub mod store;

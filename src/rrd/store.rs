@@ -17,8 +17,8 @@ use std::time::{Duration, UNIX_EPOCH};
 use thiserror::Error;
 
 /// A librrd failure on one file.
-#[derive(Debug, Error)]
-#[error("{path}: {message}")]
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[error("{}: {message}", path.display())]
 pub struct StoreError {
     /// The RRD file.
     pub path: PathBuf,
@@ -55,32 +55,45 @@ pub struct Rra {
     pub rows: u32,
 }
 
+/// Why an archive definition was refused.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum RraError {
+    /// Not four `:`-separated fields of the right kinds.
+    #[error("`{0}` is not an archive: use CF:xff:steps:rows, e.g. AVERAGE:0.5:1:5760")]
+    Shape(String),
+    /// A consolidation function librrd does not have.
+    #[error("`{0}`: the consolidation function must be AVERAGE, MIN, MAX or LAST")]
+    Function(String),
+    /// xff outside [0, 1).
+    #[error("`{0}`: xff must be at least 0 and below 1")]
+    Xff(String),
+    /// Zero steps or rows.
+    #[error("`{0}`: steps and rows must be at least 1")]
+    Zero(String),
+}
+
 impl std::str::FromStr for Rra {
-    type Err = String;
+    type Err = RraError;
 
     /// Reads `CF:xff:steps:rows`, e.g. `AVERAGE:0.5:1:5760` (a leading `RRA:` is allowed).
-    fn from_str(text: &str) -> Result<Self, String> {
+    fn from_str(text: &str) -> Result<Self, RraError> {
         let fields: Vec<&str> = text.trim_start_matches("RRA:").split(':').collect();
-        let bad = || {
-            format!("`{text}` is not an archive: use CF:xff:steps:rows, e.g. AVERAGE:0.5:1:5760")
-        };
+        let bad = || RraError::Shape(text.to_string());
         let [cf, xff, steps, rows] = fields[..] else {
             return Err(bad());
         };
         let cf = cf.to_ascii_uppercase();
         if !matches!(cf.as_str(), "AVERAGE" | "MIN" | "MAX" | "LAST") {
-            return Err(format!(
-                "`{cf}`: the consolidation function must be AVERAGE, MIN, MAX or LAST"
-            ));
+            return Err(RraError::Function(cf));
         }
         let xff: f64 = xff.parse().map_err(|_| bad())?;
         if !(0.0..1.0).contains(&xff) {
-            return Err(format!("`{text}`: xff must be at least 0 and below 1"));
+            return Err(RraError::Xff(text.to_string()));
         }
         let steps: u32 = steps.parse().map_err(|_| bad())?;
         let rows: u32 = rows.parse().map_err(|_| bad())?;
         if steps == 0 || rows == 0 {
-            return Err(format!("`{text}`: steps and rows must be at least 1"));
+            return Err(RraError::Zero(text.to_string()));
         }
         Ok(Rra {
             cf,
@@ -126,18 +139,18 @@ impl Layout {
     }
 
     /// The `DS:` definitions: all GAUGE, heartbeat 2*S, min 0, max U except loss (max N).
-    fn data_sources(&self) -> Result<Vec<DataSource>, String> {
+    fn data_sources(&self, path: &Path) -> Result<Vec<DataSource>, StoreError> {
         self.ds_names()
             .iter()
             .map(|name| {
                 let max = (name == "loss").then_some(f64::from(self.pings));
-                let name = DataSourceName::new(name.as_str()).map_err(|e| e.to_string())?;
+                let name = DataSourceName::new(name.as_str()).map_err(|e| store_error(path, e))?;
                 Ok(DataSource::gauge(&name, 2 * self.step, Some(0.0), max))
             })
             .collect()
     }
 
-    fn rras(&self) -> Result<Vec<Archive>, String> {
+    fn rras(&self, path: &Path) -> Result<Vec<Archive>, StoreError> {
         self.archives
             .iter()
             .map(|a| {
@@ -147,7 +160,7 @@ impl Layout {
                     "LAST" => ConsolidationFn::Last,
                     _ => ConsolidationFn::Avg,
                 };
-                Archive::new(cf, a.xff, a.steps, a.rows).map_err(|e| e.to_string())
+                Archive::new(cf, a.xff, a.steps, a.rows).map_err(|e| store_error(path, e))
             })
             .collect()
     }
@@ -174,8 +187,8 @@ pub fn create(path: &Path, layout: &Layout, start: i64) -> Result<(), StoreError
     init_librrd();
     crate::rrd::iocount::open();
     let start = u64::try_from(start).map_err(|_| store_error(path, "start before 1970"))?;
-    let sources = layout.data_sources().map_err(|e| store_error(path, e))?;
-    let archives = layout.rras().map_err(|e| store_error(path, e))?;
+    let sources = layout.data_sources(path)?;
+    let archives = layout.rras(path)?;
     rrd::ops::create::create(
         path,
         UNIX_EPOCH + Duration::from_secs(start),
@@ -304,15 +317,20 @@ pub struct Daemon {
     address: CString,
 }
 
+/// A daemon address librrd cannot take.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
+#[error("the daemon address contains a NUL byte")]
+pub struct BadAddress;
+
 /// Serialises connecting (librrd keeps one connection per process).
 static DAEMON_LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 impl Daemon {
     /// The daemon at `address` (`unix:/path/to/socket`, `/path/to/socket` or `host:port`).
-    pub fn new(address: &str) -> Result<Daemon, String> {
+    pub fn new(address: &str) -> Result<Daemon, BadAddress> {
         CString::new(address)
             .map(|address| Daemon { address })
-            .map_err(|_| "the daemon address contains a NUL byte".into())
+            .map_err(|_| BadAddress)
     }
 
     /// (Re)connects if needed; librrd reuses a live connection to the same address.
@@ -430,19 +448,20 @@ pub fn last_update(path: &Path) -> Result<i64, StoreError> {
 /// (a shared Pango font map).
 static GRAPH_LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
-/// Renders a graph (the elements and properties are built by `graph`).
+/// Renders a graph of `path` (the elements and properties are built by `show::graph`).
 pub fn graph(
+    path: &Path,
     format: rrd::ops::graph::props::ImageFormat,
     props: &rrd::ops::graph::props::GraphProps,
     elements: &[rrd::ops::graph::elements::GraphElement],
-) -> Result<Vec<u8>, String> {
+) -> Result<Vec<u8>, StoreError> {
     init_librrd();
     let _guard = GRAPH_LOCK
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner());
     rrd::ops::graph::graph(format, props, elements)
         .map(|(image, _)| image)
-        .map_err(librrd_message)
+        .map_err(|e| store_error(path, librrd_message(e)))
 }
 
 /// Rows of one archive between two times.

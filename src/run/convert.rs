@@ -1,20 +1,22 @@
 //! Writing RRDs: build each key's file from scratch (backfill), or bring it up to date
 //! (the nightly update: append what is new, rebuild a key whose file misses late data).
 //!
-//! Every write goes to a temporary file in the same directory that is renamed into place
-//! when complete (see `atomic`), so readers and crashed runs never see a half-written RRD. Keys are
-//! processed in parallel; each file is owned by exactly one worker (librrd's locks are per
-//! process, not per thread).
+//! Readers and crashed runs never see a half-written RRD: a file built whole goes to a
+//! temporary file renamed into place when complete (`rrd::atomic`; a backfill stages a
+//! directory's files and commits them together, see [`Commits`]), and the nightly append
+//! writes in place under an undo journal (`rrd::journal`), or, for a file the journal cannot
+//! describe, to a copy renamed into place. Keys are processed in parallel; each file is owned
+//! by exactly one worker (librrd's locks are per process, not per thread).
 
-use crate::input::collect::{Collection, Series};
-use crate::input::parse::Micros;
-use crate::input::sample::UNKNOWN;
+use crate::input::collect::Collection;
 use crate::model::key::Key;
+use crate::model::progress::{Progress, Stage};
+use crate::model::series::Micros;
+use crate::model::series::{Series, UNKNOWN};
 use crate::rrd::atomic;
-use crate::rrd::claims::Refused;
+use crate::rrd::claims::{Refusal, Refused};
 use crate::rrd::journal;
 use crate::rrd::store::{self, Layout, StoreError, UpdateBatch};
-use indicatif::ProgressBar;
 use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::HashMap;
@@ -75,13 +77,24 @@ pub enum Action {
     Deferred,
 }
 
+/// Why a key's file was not written.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum KeyError {
+    /// The register gives the file to another key (or could not be used).
+    #[error(transparent)]
+    Refused(#[from] Refusal),
+    /// librrd or the file system failed on the key's file.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
 /// One key's result.
 #[derive(Debug)]
 pub struct Outcome {
     /// The key.
     pub key: Key,
     /// The action and the samples written, or why it failed.
-    pub result: Result<(Action, u64), String>,
+    pub result: Result<(Action, u64), KeyError>,
 }
 
 /// Counts of the writing stage.
@@ -118,7 +131,7 @@ pub fn convert(
     mode: Mode,
     refused: &Refused,
     commits: &mut Commits,
-    bar: &ProgressBar,
+    progress: &dyn Progress,
 ) -> (Vec<Outcome>, WriteStats) {
     let started = Instant::now();
     // A backfill replaces every file: they are synced and renamed together at the end.
@@ -129,13 +142,13 @@ pub fn convert(
             // One key's samples at a time per worker: memory follows the keys in flight.
             let s = collection.series(i);
             let result = match refused.get(&s.key) {
-                Some(message) => Err(message.clone()),
-                None => write_series(&s, target, mode, staging.as_ref()).map_err(|e| e.to_string()),
+                Some(refusal) => Err(KeyError::Refused(refusal.clone())),
+                None => write_series(&s, target, mode, staging.as_ref()).map_err(KeyError::Store),
             };
             crate::rrd::faults::point("mid-batch");
-            bar.inc(1);
+            progress.advance(Stage::Writing);
             if let Err(message) = &result {
-                bar.suspend(|| crate::say!("error: {}: {message}", s.key));
+                progress.error(&format!("{}: {message}", s.key));
             }
             Outcome { key: s.key, result }
         })
@@ -180,10 +193,20 @@ impl Commits {
 
     /// Waits for the commits started so far, and marks the outcome of each file one of them
     /// could not put in place as failed. Returns the seconds this took (writing time).
-    pub fn finish(&mut self, outcomes: &mut [Outcome], rrd_dir: &Path, bar: &ProgressBar) -> f64 {
+    pub fn finish(
+        &mut self,
+        outcomes: &mut [Outcome],
+        rrd_dir: &Path,
+        progress: &dyn Progress,
+    ) -> f64 {
         let started = Instant::now();
         self.wait();
-        mark_failed(outcomes, &std::mem::take(&mut self.failed), rrd_dir, bar);
+        mark_failed(
+            outcomes,
+            &std::mem::take(&mut self.failed),
+            rrd_dir,
+            progress,
+        );
         started.elapsed().as_secs_f64()
     }
 }
@@ -193,7 +216,7 @@ fn mark_failed(
     outcomes: &mut [Outcome],
     failed: &[atomic::WriteError],
     rrd_dir: &Path,
-    bar: &ProgressBar,
+    progress: &dyn Progress,
 ) {
     if failed.is_empty() {
         return;
@@ -201,8 +224,11 @@ fn mark_failed(
     for outcome in outcomes {
         let path = outcome.key.rrd_path(rrd_dir);
         if let Some(e) = failed.iter().find(|e| e.path == path) {
-            bar.suspend(|| crate::say!("error: {}: {e}", outcome.key));
-            outcome.result = Err(e.to_string());
+            progress.error(&format!("{}: {e}", outcome.key));
+            outcome.result = Err(KeyError::Store(StoreError {
+                path: e.path.clone(),
+                message: format!("{}: {}", e.what, e.source),
+            }));
         }
     }
 }
@@ -592,10 +618,15 @@ mod tests {
             });
         }
         let failed = staging.commit(true);
-        mark_failed(&mut outcomes, &failed, dir.path(), &ProgressBar::hidden());
+        mark_failed(
+            &mut outcomes,
+            &failed,
+            dir.path(),
+            &crate::model::progress::Silent,
+        );
         assert_eq!(outcomes[0].result, Ok((Action::Created, 1)));
         assert_eq!(std::fs::read(good.rrd_path(dir.path())).unwrap(), b"rrd");
-        let error = outcomes[1].result.clone().unwrap_err();
+        let error = outcomes[1].result.clone().unwrap_err().to_string();
         assert!(error.contains("cannot rename into place"), "{error}");
     }
 

@@ -2,15 +2,18 @@
 //! (human, JSON, CSV) with first and last sample times, like perfSONAR's endpoint listing.
 
 use crate::input::archive::ArchiveError;
-use crate::input::collect::{self, ReadStats, Selection, Span};
+use crate::input::collect::{self, ReadStats, Selection};
 use crate::model::key::Key;
+use crate::model::progress::Progress;
+use crate::model::series::Span;
 use crate::model::window::format_time;
+use crate::rrd::srcdest;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 
 /// How `scan` prints what it found.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ListFormat {
     /// The original `srcdest.txt`: monitor, its keys, `****`.
     Srcdest,
@@ -21,6 +24,25 @@ pub enum ListFormat {
     /// CSV with a header row.
     Csv,
 }
+
+impl crate::model::Choice for ListFormat {
+    const ALL: &'static [Self] = &[
+        ListFormat::Srcdest,
+        ListFormat::Human,
+        ListFormat::Json,
+        ListFormat::Csv,
+    ];
+
+    fn name(self) -> &'static str {
+        match self {
+            ListFormat::Srcdest => "srcdest",
+            ListFormat::Human => "human",
+            ListFormat::Json => "json",
+            ListFormat::Csv => "csv",
+        }
+    }
+}
+crate::choice_text!(ListFormat);
 
 /// The keys with data in a window, with their spans; read one archive directory at a time.
 #[derive(Debug, Default)]
@@ -35,11 +57,11 @@ pub struct Found {
 
 /// Finds every key of `selection`. A key met in several archive directories is counted from
 /// a second read of its own lines (duplicates across directories are then dropped right).
-pub fn find_keys(selection: &Selection, quiet: bool) -> Found {
+pub fn find_keys(selection: &Selection, progress: &dyn Progress) -> Found {
     let mut spans: BTreeMap<Key, Span> = BTreeMap::new();
     let mut spread: Vec<Key> = Vec::new();
     let (listing, mut stats, mut errors) = collect::list(selection);
-    let (read, read_errors, _) = collect::by_directory(selection, &listing, quiet, |c| {
+    let (read, read_errors, _) = collect::by_directory(selection, &listing, progress, |c| {
         for (i, key) in c.keys().enumerate() {
             if spans.insert(key.clone(), c.span(i)).is_some() {
                 spread.push(key.clone());
@@ -56,7 +78,7 @@ pub fn find_keys(selection: &Selection, quiet: bool) -> Found {
                 .map(|k| (k.monitor.clone(), k.remote.clone(), k.bytes))
                 .collect(),
         );
-        let c = collect::collect(&whole, quiet);
+        let c = collect::collect(&whole, progress);
         for (i, key) in c.keys().enumerate() {
             spans.insert(key.clone(), c.span(i));
         }
@@ -92,30 +114,6 @@ pub struct Entry {
     pub samples: usize,
 }
 
-/// Writes `srcdest.txt`: monitors sorted by name, each followed by its keys sorted bytewise
-/// and a `****` line.
-pub fn write_srcdest<'a>(
-    out: &mut impl Write,
-    keys: impl IntoIterator<Item = &'a crate::model::key::Key>,
-) -> io::Result<()> {
-    let mut by_monitor: BTreeMap<&str, Vec<String>> = BTreeMap::new();
-    for key in keys {
-        by_monitor
-            .entry(key.monitor.as_str())
-            .or_default()
-            .push(key.to_string());
-    }
-    for (monitor, mut keys) in by_monitor {
-        keys.sort_unstable();
-        writeln!(out, "{monitor}")?;
-        for key in keys {
-            writeln!(out, "{key}")?;
-        }
-        writeln!(out, "****")?;
-    }
-    Ok(())
-}
-
 /// Writes the listing of `keys` in `format`.
 pub fn write_listing(
     out: &mut impl Write,
@@ -123,7 +121,7 @@ pub fn write_listing(
     format: ListFormat,
 ) -> io::Result<()> {
     if format == ListFormat::Srcdest {
-        return write_srcdest(out, keys.iter().map(|(k, _)| k));
+        return srcdest::write(out, keys.iter().map(|(k, _)| k));
     }
     let entries: Vec<Entry> = keys
         .iter()
@@ -143,15 +141,18 @@ pub fn write_listing(
             writeln!(out)
         }
         ListFormat::Csv => {
-            writeln!(out, "monitor,remote,bytes,first,last,samples,key")?;
+            let mut csv = csv::WriterBuilder::new()
+                .has_headers(false)
+                .from_writer(out);
+            csv.write_record([
+                "monitor", "remote", "bytes", "first", "last", "samples", "key",
+            ])?;
             for e in &entries {
-                writeln!(
-                    out,
-                    "{},{},{},{},{},{},{}",
-                    e.monitor, e.remote, e.bytes, e.first, e.last, e.samples, e.key
-                )?;
+                csv.serialize((
+                    &e.monitor, &e.remote, e.bytes, &e.first, &e.last, e.samples, &e.key,
+                ))?;
             }
-            Ok(())
+            csv.flush()
         }
         ListFormat::Human => {
             let wm = entries
@@ -181,98 +182,5 @@ pub fn write_listing(
             Ok(())
         }
         ListFormat::Srcdest => unreachable!("handled above"),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::model::key::Key;
-
-    #[test]
-    fn srcdest_orders_bytewise_like_the_original() {
-        let key = |m: &str, r: &str, b| Key {
-            monitor: m.into(),
-            remote: r.into(),
-            bytes: b,
-            pings: 10,
-        };
-        let keys = [
-            key("monitor.niit.edu.pk", "www.niit.edu.pk", 1000),
-            key("monitor.niit.edu.pk", "monalisa.niit.edu.pk", 100),
-            key("monitor.niit.edu.pk", "monalisa.niit.edu.pk", 1000),
-            key("a.org", "b.org", 100),
-        ];
-        let mut out = Vec::new();
-        write_srcdest(&mut out, &keys).unwrap();
-        assert_eq!(
-            String::from_utf8(out).unwrap(),
-            "a.org\na.org_b.org_100_10\n****\n\
-             monitor.niit.edu.pk\n\
-             monitor.niit.edu.pk_monalisa.niit.edu.pk_1000_10\n\
-             monitor.niit.edu.pk_monalisa.niit.edu.pk_100_10\n\
-             monitor.niit.edu.pk_www.niit.edu.pk_1000_10\n****\n"
-        );
-    }
-}
-
-/// Reads the keys of an existing `srcdest.txt` (missing file: none), those with N = `pings`
-/// when given. Lines that do not parse
-/// as keys of their monitor are ignored: the file is ours and is rewritten whole.
-pub fn read_srcdest(path: &std::path::Path, pings: Option<u32>) -> Vec<crate::model::key::Key> {
-    let Ok(text) = std::fs::read_to_string(path) else {
-        return Vec::new();
-    };
-    let mut keys = Vec::new();
-    let mut monitor: Option<&str> = None;
-    for line in text.lines() {
-        match monitor {
-            _ if line == "****" => monitor = None,
-            None => monitor = Some(line),
-            Some(m) => {
-                if let Some(key) = Key::in_monitor(m, line) {
-                    if pings.is_none_or(|p| p == key.pings) {
-                        keys.push(key);
-                    }
-                }
-            }
-        }
-    }
-    keys
-}
-
-#[cfg(test)]
-mod srcdest_round_trip {
-    use super::*;
-    use crate::model::key::Key;
-
-    #[test]
-    fn written_keys_read_back() {
-        let keys = vec![
-            Key {
-                monitor: "a_b.org".into(),
-                remote: "c_d.org".into(),
-                bytes: 1000,
-                pings: 10,
-            },
-            Key {
-                monitor: "2001:db8::1".into(),
-                remote: "x.org".into(),
-                bytes: 100,
-                pings: 10,
-            },
-        ];
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("srcdest.txt");
-        let mut out = Vec::new();
-        write_srcdest(&mut out, &keys).unwrap();
-        std::fs::write(&path, out).unwrap();
-        let mut back = read_srcdest(&path, Some(10));
-        back.sort();
-        let mut keys = keys;
-        keys.sort();
-        assert_eq!(back, keys);
-        assert!(read_srcdest(&path, Some(20)).is_empty());
-        assert!(read_srcdest(&dir.path().join("missing"), Some(10)).is_empty());
     }
 }

@@ -1,20 +1,25 @@
-//! One run over an RRD tree, as `backfill` and `update` do it: take the lock, remove what an
-//! interrupted run left, list the archive (for `update`, leaving out the files the last run
-//! read in their current version), register each key's file to it, read and write one
-//! archive directory at a time, give the keys that need the whole window a second, filtered
-//! read, then rewrite srcdest.txt and record what was read.
+//! One run over an RRD tree, as `backfill` and `update` do it, in four steps:
+//!
+//! 1. [`prepare`]: take the lock, put back files an interrupted append left half-written, and
+//!    remove what a killed run left;
+//! 2. the directory pass: list the archive (for `update`, leaving out the files the last run
+//!    read in their current version) and read and write one archive directory at a time,
+//!    each key's file registered to it first ([`Writer::write`]);
+//! 3. the whole-window pass: keys that need the whole window (new files and late data in an
+//!    incremental update, keys met in several directories) get a second, filtered read
+//!    ([`Writer::rewrite`]);
+//! 4. [`finish`]: rewrite srcdest.txt and record what was read.
 
-use crate::cli::progress;
-use crate::input::archive::ArchiveError;
-use crate::input::collect::{self, ReadStats, Selection};
+use crate::input::archive::{ArchiveError, Listing, SeenFile};
+use crate::input::collect::{self, Collection, FileOutcome, ReadStats, Selection};
 use crate::model::key::Key;
-use crate::rrd::atomic;
-use crate::rrd::claims;
-use crate::rrd::lock;
-use crate::run::convert::{self, Action, Mode, Outcome, Target, WriteStats};
-use crate::run::scan;
+use crate::model::progress::{Progress, Stage};
+use crate::rrd::atomic::{self, WriteError};
+use crate::rrd::lock::{self, LockError};
+use crate::rrd::store::StoreError;
+use crate::rrd::{claims, iocount, journal, srcdest};
+use crate::run::convert::{self, Action, Commits, Mode, Outcome, Target, WriteStats};
 use crate::run::state;
-use anyhow::{Context, Result};
 use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -28,6 +33,45 @@ pub enum Run {
     Update,
     /// Bring files up to date from a read of the whole window, repairing any that differ.
     Full,
+}
+
+/// Why a run stopped before its end (per-file and per-key failures do not stop it; they are
+/// in [`TreeRun`]).
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// Another run holds the tree, or the lock file cannot be used.
+    #[error(transparent)]
+    Lock(#[from] LockError),
+    /// A file of an interrupted append could not be put back.
+    #[error("{}: cannot recover an interrupted append", .dir.display())]
+    Recover {
+        /// The RRD directory.
+        dir: PathBuf,
+        /// What went wrong.
+        #[source]
+        source: StoreError,
+    },
+    /// srcdest.txt's lock could not be taken.
+    #[error("{}: cannot lock srcdest.txt", .dir.display())]
+    SrcdestLock {
+        /// The RRD directory.
+        dir: PathBuf,
+        /// What the OS said.
+        #[source]
+        source: std::io::Error,
+    },
+    /// srcdest.txt could not be written.
+    #[error(transparent)]
+    Srcdest(WriteError),
+    /// The record of what was read could not be written.
+    #[error("{}: cannot write the run state", .dir.display())]
+    State {
+        /// The RRD directory.
+        dir: PathBuf,
+        /// What went wrong.
+        #[source]
+        source: WriteError,
+    },
 }
 
 /// What one run did.
@@ -65,19 +109,14 @@ pub fn write_tree(
     mut selection: Selection,
     target: &Target,
     run: Run,
-    quiet: bool,
-) -> Result<TreeRun> {
+    progress: &dyn Progress,
+) -> Result<TreeRun, RunError> {
     let rrd = &target.rrd_dir;
     let shard = selection.filter.shard;
     let _lock = lock::acquire_for(rrd, shard)?;
-    // An append killed half-way: put the file back as it was before it (the append is made
-    // again below), then drop what a killed run left half-written.
-    let restored = crate::rrd::journal::recover(rrd, &target.temp_tag)
-        .with_context(|| format!("{}: cannot recover an interrupted append", rrd.display()))?;
-    let leftovers = atomic::remove_leftovers(rrd, &target.temp_tag);
+    let (restored, leftovers) = prepare(target)?;
 
-    // The nightly fast path: read only what the last run did not read; keys that then need
-    // the whole window (new files, late data) get a second, filtered read.
+    // The nightly fast path: read only what the last run did not read.
     if run == Run::Update {
         selection.seen = state::load(rrd, shard, &selection).map(Arc::new);
     }
@@ -88,84 +127,42 @@ pub fn write_tree(
         },
     };
     let (listing, mut read, mut errors) = collect::list(&selection);
-
-    // One archive directory at a time; keys that need the whole window are redone after:
-    // new or late (incremental update), or met in more than one directory.
-    let write_bar = progress::bar(0, "writing", quiet);
-    let mut outcomes: Vec<Outcome> = Vec::new();
-    let mut write_seconds = 0.0;
-    let mut seen: HashSet<Key> = HashSet::new();
-    let mut redo: HashSet<Key> = HashSet::new();
-    let mut refused_keys: HashSet<Key> = HashSet::new();
-    let mut commits = convert::Commits::default();
-    let (first_read, read_errors, reads) =
-        collect::by_directory(&selection, &listing, quiet, |collection| {
-            write_bar.inc_length(collection.len() as u64);
-            let refused = claims::claim(rrd, collection.keys());
-            refused_keys.extend(refused.keys().cloned());
-            let (done, stats) = convert::convert(
-                &collection,
-                target,
-                mode,
-                &refused,
-                &mut commits,
-                &write_bar,
-            );
-            write_seconds += stats.seconds;
-            for o in done {
-                if !seen.insert(o.key.clone()) || matches!(o.result, Ok((Action::Deferred, _))) {
-                    redo.insert(o.key.clone());
-                }
-                outcomes.push(o);
-            }
-        });
-    // The last batch's commit is part of the writing time.
-    write_seconds += commits.finish(&mut outcomes, rrd, &write_bar);
-    read.add(first_read);
+    let mut writer = Writer::new(target, progress);
+    progress.begin(Stage::Writing, 0);
+    let (first, read_errors, reads) =
+        collect::by_directory(&selection, &listing, progress, |c| writer.write(&c, mode));
+    writer.commit();
+    progress.end(Stage::Writing);
+    iocount::files_read(first.files_read as u64, first.bytes_stored);
+    read.add(first);
+    read.keys = writer.seen.len();
     errors.extend(read_errors);
-    read.keys = seen.len();
-    write_bar.finish_and_clear();
 
     // Keys whose file missed data of the archive: rebuilt, or left for the second read.
-    let late: HashSet<Key> = outcomes
+    let late: HashSet<Key> = writer
+        .outcomes
         .iter()
         .filter(|o| matches!(o.result, Ok((Action::Deferred | Action::Rebuilt, _))))
         .map(|o| o.key.clone())
         .collect();
-    let mut rebuild_read = None;
-    if !redo.is_empty() {
-        let mut whole = selection.clone();
-        whole.seen = None;
-        whole.filter.keys = Some(
-            redo.iter()
-                .map(|k| (k.monitor.clone(), k.remote.clone(), k.bytes))
-                .collect(),
-        );
-        let rest = collect::collect(&whole, quiet);
-        let refused = claims::claim(rrd, rest.keys());
-        refused_keys.extend(refused.keys().cloned());
-        let bar = progress::bar(rest.len() as u64, "writing", quiet);
-        let (mut more, stats) =
-            convert::convert(&rest, target, Mode::Backfill, &refused, &mut commits, &bar);
-        let waited = commits.finish(&mut more, rrd, &bar);
-        bar.finish_and_clear();
-        write_seconds += stats.seconds + waited;
-        outcomes.retain(|o| !redo.contains(&o.key));
-        outcomes.extend(more);
-        errors.extend(rest.errors);
-        // The second read meets the same broken files as the first: report each once.
-        let mut reported = HashSet::new();
-        errors.retain(|e| reported.insert(e.to_string()));
-        rebuild_read = Some(rest.stats);
-    }
+    let rebuild_read = (!writer.redo.is_empty()).then(|| {
+        let (stats, rest_errors) = writer.rewrite(&selection);
+        errors.extend(rest_errors);
+        stats
+    });
+    // The second read meets the same broken files as the first: report each once.
+    let mut reported = HashSet::new();
+    errors.retain(|e| reported.insert(e.to_string()));
+
+    let Writer {
+        mut outcomes,
+        refused,
+        seconds,
+        ..
+    } = writer;
     outcomes.sort_by(|a, b| a.key.cmp(&b.key));
     let mut write = WriteStats::tally(&outcomes);
-    write.seconds = write_seconds;
-    let written: Vec<&Key> = outcomes
-        .iter()
-        .filter(|o| o.result.is_ok())
-        .map(|o| &o.key)
-        .collect();
+    write.seconds = seconds;
     // Keys an update rebuilt because their file lacked or differed from the archive's data
     // (a key whose file did not exist was created, not repaired).
     let repaired: Vec<Key> = match run {
@@ -176,37 +173,7 @@ pub fn write_tree(
             .map(|o| o.key.clone())
             .collect(),
     };
-    // Shards of one tree share srcdest.txt: merge under a short lock.
-    lock::while_locked(&rrd.join(".pinger-smokeping.srcdest.lock"), || {
-        write_srcdest(target, &written)
-    })
-    .with_context(|| format!("{}: cannot lock srcdest.txt", rrd.display()))??;
-
-    // The record: files left out as unchanged keep their entries; files read whole get new
-    // ones; files that failed get none, so the next run reads them again. Keys refused for
-    // a collision do not make the run incomplete: reading again would not change that.
-    let complete = outcomes
-        .iter()
-        .all(|o| o.result.is_ok() || refused_keys.contains(&o.key));
-    let mut record = state::new_record(&selection, complete);
-    for (path, file) in &listing.unchanged {
-        record
-            .files
-            .insert(path.to_string_lossy().into_owned(), *file);
-    }
-    for ((path, version), outcome) in listing.files.iter().zip(&listing.versions).zip(&reads) {
-        if outcome.whole {
-            let file = crate::input::archive::SeenFile {
-                version: *version,
-                latest: outcome.latest,
-            };
-            record
-                .files
-                .insert(path.to_string_lossy().into_owned(), file);
-        }
-    }
-    state::save(rrd, shard, &record, &target.temp_tag)
-        .with_context(|| format!("{}: cannot write the run state", rrd.display()))?;
+    finish(&selection, target, &listing, &reads, &outcomes, &refused)?;
     Ok(TreeRun {
         leftovers,
         restored,
@@ -220,11 +187,168 @@ pub fn write_tree(
     })
 }
 
+/// Step 1: an append killed half-way is undone (the append is made again by this run), then
+/// the temporary files a killed run left are removed. Returns (files put back, files
+/// removed).
+fn prepare(target: &Target) -> Result<(usize, usize), RunError> {
+    let rrd = &target.rrd_dir;
+    let restored = journal::recover(rrd, &target.temp_tag).map_err(|source| RunError::Recover {
+        dir: rrd.clone(),
+        source,
+    })?;
+    Ok((restored, atomic::remove_leftovers(rrd, &target.temp_tag)))
+}
+
+/// Writes collections of keys as they are read, and remembers what each key needs next.
+struct Writer<'a> {
+    target: &'a Target,
+    progress: &'a dyn Progress,
+    commits: Commits,
+    outcomes: Vec<Outcome>,
+    /// Keys written so far.
+    seen: HashSet<Key>,
+    /// Keys refused by the register (a collision does not make a run incomplete: reading
+    /// again would not change it).
+    refused: HashSet<Key>,
+    /// Keys to write again from a read of the whole window: new or late (incremental
+    /// update), or met in more than one archive directory.
+    redo: HashSet<Key>,
+    /// Seconds spent writing.
+    seconds: f64,
+}
+
+impl<'a> Writer<'a> {
+    fn new(target: &'a Target, progress: &'a dyn Progress) -> Self {
+        Writer {
+            target,
+            progress,
+            commits: Commits::default(),
+            outcomes: Vec::new(),
+            seen: HashSet::new(),
+            refused: HashSet::new(),
+            redo: HashSet::new(),
+            seconds: 0.0,
+        }
+    }
+
+    /// Step 2, for one archive directory's keys.
+    fn write(&mut self, collection: &Collection, mode: Mode) {
+        self.progress.grow(Stage::Writing, collection.len() as u64);
+        let (done, seconds) = self.convert(collection, mode);
+        self.seconds += seconds;
+        for o in done {
+            if !self.seen.insert(o.key.clone()) || matches!(o.result, Ok((Action::Deferred, _))) {
+                self.redo.insert(o.key.clone());
+            }
+            self.outcomes.push(o);
+        }
+    }
+
+    /// Registers the keys' files, then writes them; returns the outcomes and the seconds.
+    fn convert(&mut self, collection: &Collection, mode: Mode) -> (Vec<Outcome>, f64) {
+        let refused = claims::claim(&self.target.rrd_dir, collection.keys());
+        self.refused.extend(refused.keys().cloned());
+        let (outcomes, stats) = convert::convert(
+            collection,
+            self.target,
+            mode,
+            &refused,
+            &mut self.commits,
+            self.progress,
+        );
+        (outcomes, stats.seconds)
+    }
+
+    /// Waits for the staged files to be put in place (part of the writing time).
+    fn commit(&mut self) {
+        let rrd = &self.target.rrd_dir;
+        self.seconds += self.commits.finish(&mut self.outcomes, rrd, self.progress);
+    }
+
+    /// Step 3: reads the whole window for the keys to redo and builds their files anew; their
+    /// outcomes replace the first pass's. Returns that read's figures and file errors.
+    fn rewrite(&mut self, selection: &Selection) -> (ReadStats, Vec<ArchiveError>) {
+        let mut whole = selection.clone();
+        whole.seen = None;
+        whole.filter.keys = Some(
+            (self.redo.iter())
+                .map(|k| (k.monitor.clone(), k.remote.clone(), k.bytes))
+                .collect(),
+        );
+        let rest = collect::collect(&whole, self.progress);
+        iocount::files_read(rest.stats.files_read as u64, rest.stats.bytes_stored);
+        self.progress.begin(Stage::Writing, rest.len() as u64);
+        let (mut more, seconds) = self.convert(&rest, Mode::Backfill);
+        let rrd = &self.target.rrd_dir;
+        self.seconds += seconds + self.commits.finish(&mut more, rrd, self.progress);
+        self.progress.end(Stage::Writing);
+        let redo = &self.redo;
+        self.outcomes.retain(|o| !redo.contains(&o.key));
+        self.outcomes.extend(more);
+        (rest.stats, rest.errors)
+    }
+}
+
+/// Step 4: srcdest.txt, then the record of what was read: files left out as unchanged keep
+/// their entries; files read whole get new ones; files that failed get none, so the next
+/// run reads them again.
+fn finish(
+    selection: &Selection,
+    target: &Target,
+    listing: &Listing,
+    reads: &[FileOutcome],
+    outcomes: &[Outcome],
+    refused: &HashSet<Key>,
+) -> Result<(), RunError> {
+    let rrd = &target.rrd_dir;
+    let written: Vec<&Key> = outcomes
+        .iter()
+        .filter(|o| o.result.is_ok())
+        .map(|o| &o.key)
+        .collect();
+    // Shards of one tree share srcdest.txt: merge under a short lock.
+    lock::while_locked(&rrd.join(".pinger-smokeping.srcdest.lock"), || {
+        write_srcdest(target, &written)
+    })
+    .map_err(|source| RunError::SrcdestLock {
+        dir: rrd.clone(),
+        source,
+    })?
+    .map_err(RunError::Srcdest)?;
+
+    let complete = outcomes
+        .iter()
+        .all(|o| o.result.is_ok() || refused.contains(&o.key));
+    let mut record = state::new_record(selection, complete);
+    for (path, file) in &listing.unchanged {
+        record
+            .files
+            .insert(path.to_string_lossy().into_owned(), *file);
+    }
+    for ((path, version), outcome) in listing.files.iter().zip(&listing.versions).zip(reads) {
+        if outcome.whole {
+            let file = SeenFile {
+                version: *version,
+                latest: outcome.latest,
+            };
+            record
+                .files
+                .insert(path.to_string_lossy().into_owned(), file);
+        }
+    }
+    state::save(rrd, selection.filter.shard, &record, &target.temp_tag).map_err(|source| {
+        RunError::State {
+            dir: rrd.clone(),
+            source,
+        }
+    })
+}
+
 /// Rewrites `<rrd>/srcdest.txt`: the keys just written plus those already listed whose RRD
 /// still exists, so a filtered or sharded run does not drop the others.
-fn write_srcdest(target: &Target, written: &[&Key]) -> Result<()> {
-    let path = target.rrd_dir.join("srcdest.txt");
-    let mut keys: Vec<Key> = scan::read_srcdest(&path, Some(target.layout.pings))
+fn write_srcdest(target: &Target, written: &[&Key]) -> Result<(), WriteError> {
+    let path = target.rrd_dir.join(srcdest::FILE);
+    let mut keys: Vec<Key> = srcdest::read(&path, Some(target.layout.pings))
         .into_iter()
         .filter(|k| k.rrd_path(&target.rrd_dir).exists())
         .collect();
@@ -232,7 +356,7 @@ fn write_srcdest(target: &Target, written: &[&Key]) -> Result<()> {
     keys.sort();
     keys.dedup();
     let mut text = Vec::new();
-    scan::write_srcdest(&mut text, &keys)?;
+    srcdest::write(&mut text, &keys).expect("writing to memory");
     let options = atomic::Options {
         fsync: target.fsync,
         tag: &target.temp_tag,
@@ -240,9 +364,8 @@ fn write_srcdest(target: &Target, written: &[&Key]) -> Result<()> {
     atomic::replace(&path, options, |file, temp| {
         use std::io::Write;
         file.write_all(&text)
-            .map_err(|e| atomic::WriteError::new(temp, "cannot write", e))?;
+            .map_err(|e| WriteError::new(temp, "cannot write", e))?;
         crate::rrd::faults::point("srcdest");
-        Ok::<_, atomic::WriteError>(())
-    })?;
-    Ok(())
+        Ok::<_, WriteError>(())
+    })
 }

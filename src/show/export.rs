@@ -9,13 +9,25 @@ use std::io::{self, Write};
 use std::path::Path;
 
 /// CSV or JSON.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
     /// Comma-separated, a header row, empty cells for unknown values.
     Csv,
     /// A JSON object with the key and an array of rows, null for unknown values.
     Json,
 }
+
+impl crate::model::Choice for Format {
+    const ALL: &'static [Self] = &[Format::Csv, Format::Json];
+
+    fn name(self) -> &'static str {
+        match self {
+            Format::Csv => "csv",
+            Format::Json => "json",
+        }
+    }
+}
+crate::choice_text!(Format);
 
 impl Format {
     /// File extension.
@@ -79,28 +91,25 @@ pub fn file_name(key: &Key, start: i64, end: i64, format: Format) -> String {
 pub fn write(out: &mut impl Write, key: &Key, rows: &[Row], format: Format) -> io::Result<()> {
     match format {
         Format::Csv => {
-            write!(out, "time,iso_time,loss,loss_percent,median_ms")?;
-            for i in 1..=key.pings {
-                write!(out, ",ping{i}_ms")?;
-            }
-            writeln!(out)?;
+            let mut csv = csv::Writer::from_writer(out);
+            let mut header: Vec<String> = ["time", "iso_time", "loss", "loss_percent", "median_ms"]
+                .map(String::from)
+                .into();
+            header.extend((1..=key.pings).map(|i| format!("ping{i}_ms")));
+            csv.write_record(&header)?;
             let cell = |v: Option<f64>| v.map_or(String::new(), |v| v.to_string());
             for r in rows {
-                write!(
-                    out,
-                    "{},{},{},{},{}",
-                    r.time,
-                    r.iso_time,
+                let mut record = vec![
+                    r.time.to_string(),
+                    r.iso_time.clone(),
                     cell(r.loss),
                     cell(r.loss_percent),
-                    cell(r.median_ms)
-                )?;
-                for p in &r.pings_ms {
-                    write!(out, ",{}", cell(*p))?;
-                }
-                writeln!(out)?;
+                    cell(r.median_ms),
+                ];
+                record.extend(r.pings_ms.iter().map(|&p| cell(p)));
+                csv.write_record(&record)?;
             }
-            Ok(())
+            csv.flush()
         }
         Format::Json => {
             #[derive(Serialize)]

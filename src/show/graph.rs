@@ -19,13 +19,25 @@ use std::time::{Duration, UNIX_EPOCH};
 pub const RANGES: [(&str, i64); 4] = [("2d", 2), ("10d", 10), ("30d", 30), ("120d", 120)];
 
 /// PNG or SVG.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
     /// PNG image.
     Png,
     /// SVG image.
     Svg,
 }
+
+impl crate::model::Choice for Format {
+    const ALL: &'static [Self] = &[Format::Png, Format::Svg];
+
+    fn name(self) -> &'static str {
+        match self {
+            Format::Png => "png",
+            Format::Svg => "svg",
+        }
+    }
+}
+crate::choice_text!(Format);
 
 impl Format {
     /// File extension.
@@ -50,11 +62,7 @@ pub struct Request<'a> {
     pub end: i64,
     /// Image format.
     pub format: Format,
-    /// Plot area width in pixels.
-    pub width: u32,
-    /// Plot area height in pixels.
-    pub height: u32,
-    /// Detail, overview or sparkline.
+    /// Detail, overview or sparkline (and so the size).
     pub style: Style,
 }
 
@@ -67,6 +75,17 @@ pub enum Style {
     Overview,
     /// The plot alone, for a table row.
     Sparkline,
+}
+
+impl Style {
+    /// The plot area's width and height in pixels.
+    pub fn size(self) -> (u32, u32) {
+        match self {
+            Style::Detail => (600, 200),
+            Style::Overview => (500, 60),
+            Style::Sparkline => (120, 24),
+        }
+    }
 }
 
 /// A loss colour bucket: loss counts in `(previous, upto]`, with its colour and label.
@@ -143,8 +162,9 @@ pub fn render(req: &Request<'_>) -> Result<Vec<u8>, StoreError> {
     let mut props = GraphProps::default();
     props.time_range.start = Some(time(req.start));
     props.time_range.end = Some(time(req.end));
-    props.size.width = Some(req.width);
-    props.size.height = Some(req.height);
+    let (width, height) = req.style.size();
+    props.size.width = Some(width);
+    props.size.height = Some(height);
     match req.style {
         Style::Detail => {
             props.labels.title = Some(format!(
@@ -169,7 +189,7 @@ pub fn render(req: &Request<'_>) -> Result<Vec<u8>, StoreError> {
         Format::Png => ImageFormat::Png,
         Format::Svg => ImageFormat::Svg,
     };
-    store::graph(format, &props, &elements).map_err(error)
+    store::graph(req.file, format, &props, &elements)
 }
 
 fn var(name: &str) -> Result<VarName, rrd::error::InvalidArgument> {
@@ -294,7 +314,7 @@ fn elements(req: &Request<'_>, top: f64) -> Result<Vec<GraphElement>, rrd::error
         .into(),
     );
     // A 2-pixel band around the median, coloured by the row's loss.
-    let pixel = top / f64::from(req.height);
+    let pixel = top / f64::from(req.style.size().1);
     let buckets = loss_buckets(n);
     let mut previous: i64 = -1;
     for (i, b) in buckets.iter().enumerate() {

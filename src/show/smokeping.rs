@@ -51,7 +51,7 @@ pub fn layout_of(file: &Path) -> Result<Layout, StoreError> {
             break;
         };
         let text = format!("{}:{}:{}:{}", cf.trim_matches('"'), xff, steps, rows);
-        archives.push(text.parse::<Rra>().map_err(|e| bad(&e))?);
+        archives.push(text.parse::<Rra>().map_err(|e| bad(&e.to_string()))?);
     }
     if ds < 4 || archives.is_empty() {
         return Err(bad("too few data sources or no archive"));

@@ -106,14 +106,14 @@ pub fn all(
     keys: &[Key],
     period: i64,
     end: Option<i64>,
-) -> Vec<Result<Figures, String>> {
+) -> Vec<Result<Figures, StoreError>> {
     keys.par_iter()
-        .map(|k| figures(rrd_dir, k, period, end).map_err(|e| format!("{k}: {e}")))
+        .map(|k| figures(rrd_dir, k, period, end))
         .collect()
 }
 
 /// How `summary` prints.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
     /// A table for people (and cron mails), worst loss first.
     Human,
@@ -122,6 +122,19 @@ pub enum Format {
     /// A header row, then one row per key; empty cells for unknown values.
     Csv,
 }
+
+impl crate::model::Choice for Format {
+    const ALL: &'static [Self] = &[Format::Human, Format::Json, Format::Csv];
+
+    fn name(self) -> &'static str {
+        match self {
+            Format::Human => "human",
+            Format::Json => "json",
+            Format::Csv => "csv",
+        }
+    }
+}
+crate::choice_text!(Format);
 
 /// Writes the figures in `format`.
 pub fn write(out: &mut impl Write, figures: &[Figures], format: Format) -> io::Result<()> {
@@ -132,26 +145,34 @@ pub fn write(out: &mut impl Write, figures: &[Figures], format: Format) -> io::R
             writeln!(out)
         }
         Format::Csv => {
-            writeln!(
-                out,
-                "key,monitor,remote,bytes,loss_pct,median_ms,samples,start,end"
-            )?;
+            let mut csv = csv::WriterBuilder::new()
+                .has_headers(false)
+                .from_writer(out);
+            csv.write_record([
+                "key",
+                "monitor",
+                "remote",
+                "bytes",
+                "loss_pct",
+                "median_ms",
+                "samples",
+                "start",
+                "end",
+            ])?;
             for f in figures {
-                writeln!(
-                    out,
-                    "{},{},{},{},{},{},{},{},{}",
-                    f.key,
-                    f.monitor,
-                    f.remote,
+                csv.serialize((
+                    &f.key,
+                    &f.monitor,
+                    &f.remote,
                     f.bytes,
                     opt(f.loss_pct, 3),
                     opt(f.median_ms, 3),
                     f.samples,
                     f.start,
-                    f.end
-                )?;
+                    f.end,
+                ))?;
             }
-            Ok(())
+            csv.flush()
         }
         Format::Human => {
             let mut sorted: Vec<&Figures> = figures.iter().collect();

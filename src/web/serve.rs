@@ -1,27 +1,35 @@
 //! `serve`: the original three CGIs (form, graph, saveimage) as one small web app. Plain HTML
-//! and CSS, no JavaScript: a list of monitors and keys with a search box, a page per key with
-//! the four range graphs and a custom range form, images rendered on the fly (cached by the
-//! RRD's modification time) that can be saved, and links to the CSV/JSON export.
+//! and CSS, no JavaScript. The routes:
+//!
+//! - `/`: the monitors and their keys, with a search box (`?q=`);
+//! - `/key/<key>`: a key's four range graphs and a custom range form;
+//! - `/graph/<key>/<2d|10d|30d|120d|custom|overview|spark>.png`: images rendered on the fly,
+//!   cached by the RRD's modification time (`?download=1` to save one);
+//! - `/export/<key>.csv|.json`: the rows behind a graph;
+//! - `/matrix`, `/worst`, `/monitor/<monitor>`: the whole network at a glance;
+//! - `/style.css`.
 //!
 //! Key names in URLs are looked up among the keys of srcdest.txt; nothing else reaches a
-//! file path.
+//! file path. The HTML is `pages`'.
 
-use crate::model::key::Key;
+use crate::model::key::{self, Key};
 use crate::model::window::{format_time, parse_period, parse_time};
+use crate::model::Choice;
+use crate::rrd::srcdest;
 use crate::show::export;
 use crate::show::graph::{self, Format};
 use crate::show::summary::{self, Figures};
-use crate::web::pages::{self as views, escape, Column, Metric, Worst};
+use crate::show::time_range;
+use crate::web::pages::{self, Column, Figure, Metric, NetForm, Worst};
 use anyhow::{Context, Result};
 use axum::extract::{Path as UrlPath, Query, State};
 use axum::http::{header, StatusCode};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use rayon::prelude::*;
 use serde::Deserialize;
 use std::collections::HashMap;
-use std::fmt::Write as _;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -42,6 +50,8 @@ const BLOCKING_TIMEOUT: Duration = Duration::from_secs(30);
 
 struct App {
     rrd: PathBuf,
+    /// Days of the window: what an export gives when no range is asked for.
+    days: i64,
     keys: Mutex<KeyList>,
     images: Mutex<HashMap<String, CachedImage>>,
     figures: Mutex<HashMap<FiguresKey, CachedFigures>>,
@@ -57,13 +67,6 @@ type CachedFigures = (SystemTime, Figures);
 /// A rendered PNG and the modification time of the RRD it was drawn from.
 type CachedImage = (SystemTime, Arc<Vec<u8>>);
 
-/// One graph on a key page: caption, image URL, and the time span for its export links.
-struct Figure {
-    caption: String,
-    src: String,
-    span: Option<(i64, i64)>,
-}
-
 /// The keys of srcdest.txt, re-read when the file changes (the nightly update adds keys).
 struct KeyList {
     read_at: Option<SystemTime>,
@@ -72,18 +75,18 @@ struct KeyList {
 
 impl App {
     fn keys(&self) -> Vec<Key> {
-        let path = self.rrd.join("srcdest.txt");
+        let path = self.rrd.join(srcdest::FILE);
         let modified = std::fs::metadata(&path).and_then(|m| m.modified()).ok();
         let mut list = self.keys.lock().unwrap_or_else(|p| p.into_inner());
         if list.read_at != modified || modified.is_none() {
-            list.keys = crate::run::scan::read_srcdest(&path, None);
+            list.keys = crate::rrd::srcdest::read(&path, None);
             list.read_at = modified;
         }
         list.keys.clone()
     }
 
     fn key(&self, name: &str) -> Option<Key> {
-        self.keys().into_iter().find(|k| k.to_string() == name)
+        key::find(&self.keys(), name).cloned()
     }
 
     /// The figures of `keys`, from the cache where the file has not changed since, the rest
@@ -171,10 +174,12 @@ fn unavailable(why: &str) -> Response {
 }
 
 /// Serves the RRD tree `rrd` on `listen` until the process is stopped. Prints the address
-/// (with the port the system chose for port 0) on stderr.
-pub fn serve(rrd: PathBuf, listen: SocketAddr) -> Result<()> {
+/// (with the port the system chose for port 0) on stderr. `days` is the window of an export
+/// without a range.
+pub fn serve(rrd: PathBuf, listen: SocketAddr, days: i64) -> Result<()> {
     let app = Arc::new(App {
         rrd,
+        days,
         keys: Mutex::new(KeyList {
             read_at: None,
             keys: Vec::new(),
@@ -210,23 +215,22 @@ pub fn serve(rrd: PathBuf, listen: SocketAddr) -> Result<()> {
     })
 }
 
-fn page(title: &str, body: &str) -> Html<String> {
-    Html(format!(
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>{}</title><link rel=\"stylesheet\" href=\"/style.css\"></head>\
-         <body><header><a href=\"/\">PingER smoke graphs</a> <nav><a href=\"/matrix\">matrix</a> \
-         <a href=\"/worst\">worst paths</a></nav></header><main>{body}</main></body></html>\n",
-        escape(title)
-    ))
+/// An HTML page as a response.
+fn html(markup: maud::Markup) -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        markup.into_string(),
+    )
+        .into_response()
 }
 
 fn not_found(what: &str) -> Response {
-    (
-        StatusCode::NOT_FOUND,
-        page("Not found", &format!("<p>{}</p>", escape(what))),
-    )
-        .into_response()
+    (StatusCode::NOT_FOUND, html(pages::not_found(what))).into_response()
+}
+
+/// A 400 naming what was wrong with the request.
+fn bad_request(message: &str) -> Response {
+    (StatusCode::BAD_REQUEST, format!("bad request: {message}\n")).into_response()
 }
 
 #[derive(Deserialize)]
@@ -234,49 +238,8 @@ struct Search {
     q: Option<String>,
 }
 
-async fn index(State(app): State<Arc<App>>, Query(search): Query<Search>) -> Html<String> {
-    let q = search.q.unwrap_or_default();
-    let needle = q.to_lowercase();
-    let keys = app.keys();
-    let mut body = format!(
-        "<form class=\"search\" action=\"/\" method=\"get\"><input type=\"search\" name=\"q\" \
-         value=\"{}\" placeholder=\"monitor, remote or size\" aria-label=\"search\">\
-         <button>Search</button></form>",
-        escape(&q)
-    );
-    let mut by_monitor: Vec<(&str, Vec<&Key>)> = Vec::new();
-    for key in keys
-        .iter()
-        .filter(|k| needle.is_empty() || k.to_string().to_lowercase().contains(&needle))
-    {
-        match by_monitor.last_mut() {
-            Some((m, list)) if *m == key.monitor => list.push(key),
-            _ => by_monitor.push((&key.monitor, vec![key])),
-        }
-    }
-    if by_monitor.is_empty() {
-        body.push_str("<p>No key matches.</p>");
-    }
-    let shown: usize = by_monitor.iter().map(|(_, l)| l.len()).sum();
-    let _ = write!(
-        body,
-        "<p class=\"count\">{shown} of {} keys</p>",
-        keys.len()
-    );
-    for (monitor, list) in by_monitor {
-        let _ = write!(body, "<section><h2>{}</h2><ul>", escape(monitor));
-        for key in list {
-            let _ = write!(
-                body,
-                "<li><a href=\"/key/{k}\">{remote}</a> <span class=\"size\">{bytes} bytes</span></li>",
-                k = escape(&key.to_string()),
-                remote = escape(&key.remote),
-                bytes = key.bytes
-            );
-        }
-        body.push_str("</ul></section>");
-    }
-    page("PingER smoke graphs", &body)
+async fn index(State(app): State<Arc<App>>, Query(search): Query<Search>) -> Response {
+    html(pages::index(&app.keys(), &search.q.unwrap_or_default()))
 }
 
 #[derive(Deserialize)]
@@ -332,10 +295,23 @@ struct Net {
     period: i64,
     end: Option<i64>,
     bytes: Option<u32>,
-    /// The query string that reproduces these (for links).
+    /// The query string that reproduces these (for links), not yet escaped for HTML.
     query: String,
-    /// The form's fields, as given.
+    /// The form's period, start and end, as given.
     form: (String, String, String),
+}
+
+impl Net {
+    /// The form of a page at `action`, filled in as given.
+    fn form<'a>(&'a self, action: &'a str) -> NetForm<'a> {
+        NetForm {
+            action,
+            period: &self.form.0,
+            start: &self.form.1,
+            end: &self.form.2,
+            bytes: self.bytes,
+        }
+    }
 }
 
 impl NetQuery {
@@ -344,14 +320,14 @@ impl NetQuery {
         let period_text = given(&self.period).unwrap_or_else(|| default_period.to_string());
         let mut period = parse_period(&period_text).map_err(|e| format!("period: {e}"))?;
         let mut end = None;
-        let mut query = format!("period={}", escape(&period_text));
+        let mut query = format!("period={period_text}");
         if let Some((s, e)) = custom_range(self.start.as_deref(), self.end.as_deref())? {
             if e - s > summary::MAX_PERIOD {
                 return Err("a range is at most 366 days".into());
             }
             period = e - s;
             end = Some(e);
-            query = format!("start={s}&amp;end={e}");
+            query = format!("start={s}&end={e}");
         }
         let bytes = match given(&self.bytes) {
             None => None,
@@ -361,7 +337,7 @@ impl NetQuery {
             ),
         };
         if let Some(b) = bytes {
-            let _ = write!(query, "&amp;bytes={b}");
+            query.push_str(&format!("&bytes={b}"));
         }
         Ok(Net {
             period,
@@ -377,34 +353,6 @@ impl NetQuery {
     }
 }
 
-/// The period/range/size form of the network pages.
-fn net_form(action: &str, net: &Net, extra: &str) -> String {
-    let (period, start, end) = &net.form;
-    let mut periods = String::new();
-    for p in ["1d", "7d", "30d", "120d"] {
-        let selected = if p == period { " selected" } else { "" };
-        let _ = write!(periods, "<option{selected}>{p}</option>");
-    }
-    let mut sizes = String::from("<option value=\"\">all sizes</option>");
-    for b in [100, 1000] {
-        let selected = if net.bytes == Some(b) {
-            " selected"
-        } else {
-            ""
-        };
-        let _ = write!(sizes, "<option value=\"{b}\"{selected}>{b} bytes</option>");
-    }
-    format!(
-        "<form class=\"range\" action=\"{action}\" method=\"get\">\
-         <label>Last <select name=\"period\">{periods}</select></label>\
-         <label>or from <input type=\"date\" name=\"start\" value=\"{}\"></label>\
-         <label>to <input type=\"date\" name=\"end\" value=\"{}\"></label>\
-         <label><select name=\"bytes\">{sizes}</select></label>{extra}<button>Show</button></form>",
-        escape(start),
-        escape(end)
-    )
-}
-
 /// The keys of the network pages: all, or one packet size.
 fn net_keys(app: &App, net: &Net) -> Vec<Key> {
     app.keys()
@@ -418,8 +366,7 @@ async fn matrix_page(State(app): State<Arc<App>>, Query(q): Query<NetQuery>) -> 
         Ok(net) => net,
         Err(message) => return bad_request(&message),
     };
-    let metric_text = q.metric.clone().unwrap_or_else(|| "loss".into());
-    let Some(metric) = Metric::parse(&metric_text) else {
+    let Ok(metric) = Metric::from_name(q.metric.as_deref().unwrap_or("loss")) else {
         return bad_request("metric is `loss` or `rtt`");
     };
     let page = match q.page.as_deref().map(str::parse::<usize>) {
@@ -439,20 +386,15 @@ async fn matrix_page(State(app): State<Arc<App>>, Query(q): Query<NetQuery>) -> 
         Err(response) => return response,
     };
     let seconds = started.elapsed().as_secs_f64();
-    let mut metrics = String::new();
-    for (m, label) in [("loss", "loss"), ("rtt", "median RTT")] {
-        let selected = if m == metric_text { " selected" } else { "" };
-        let _ = write!(metrics, "<option value=\"{m}\"{selected}>{label}</option>");
-    }
-    let extra = format!("<label>colour <select name=\"metric\">{metrics}</select></label>");
-    let query = format!("{}&amp;metric={metric_text}", net.query);
-    let body = format!(
-        "<h1>Loss and RTT matrix</h1>{}{}<p class=\"count\">figures read in {:.0} ms</p>",
-        net_form("/matrix", &net, &extra),
-        views::matrix(&figures, metric, page, &query),
-        seconds * 1e3
-    );
-    page_wide("PingER matrix", &body).into_response()
+    let query = format!("{}&metric={metric}", net.query);
+    html(pages::matrix_page(
+        &net.form("/matrix"),
+        &figures,
+        metric,
+        page,
+        &query,
+        seconds,
+    ))
 }
 
 async fn worst_page(State(app): State<Arc<App>>, Query(q): Query<NetQuery>) -> Response {
@@ -460,8 +402,7 @@ async fn worst_page(State(app): State<Arc<App>>, Query(q): Query<NetQuery>) -> R
         Ok(net) => net,
         Err(message) => return bad_request(&message),
     };
-    let sort_text = q.sort.clone().unwrap_or_else(|| "loss".into());
-    let Some(column) = Column::parse(&sort_text) else {
+    let Ok(column) = Column::from_name(q.sort.as_deref().unwrap_or("loss")) else {
         return bad_request("sort is one of monitor, remote, bytes, loss, median, change, samples");
     };
     let descending = match q.order.as_deref() {
@@ -508,7 +449,7 @@ async fn worst_page(State(app): State<Arc<App>>, Query(q): Query<NetQuery>) -> R
         Ok(rows) => rows,
         Err(response) => return response,
     };
-    views::sort(&mut rows, column, descending);
+    pages::sort(&mut rows, column, descending);
     rows.truncate(limit);
     if csv {
         return (
@@ -519,19 +460,18 @@ async fn worst_page(State(app): State<Arc<App>>, Query(q): Query<NetQuery>) -> R
                     "attachment; filename=\"worst-paths.csv\"",
                 ),
             ],
-            views::worst_csv(&rows),
+            pages::worst_csv(&rows),
         )
             .into_response();
     }
-    let order = if descending { "desc" } else { "asc" };
-    let body = format!(
-        "<h1>Worst paths</h1>{}<p class=\"links\"><a href=\"/worst?{q}&amp;sort={sort_text}&amp;order={order}&amp;limit={limit}&amp;format=csv\">CSV</a></p>\
-         <div class=\"scroll\">{}</div>",
-        net_form("/worst", &net, ""),
-        views::worst_table(&rows, column, descending, &net.query),
-        q = net.query,
-    );
-    page_wide("PingER worst paths", &body).into_response()
+    html(pages::worst_page(
+        &net.form("/worst"),
+        &rows,
+        column,
+        descending,
+        limit,
+        &net.query,
+    ))
 }
 
 async fn monitor_page(State(app): State<Arc<App>>, UrlPath(monitor): UrlPath<String>) -> Response {
@@ -543,32 +483,7 @@ async fn monitor_page(State(app): State<Arc<App>>, UrlPath(monitor): UrlPath<Str
     if keys.is_empty() {
         return not_found("No such monitor.");
     }
-    let mut body = format!(
-        "<h1>{} <span class=\"size\">overview, last 10 days</span></h1>",
-        escape(&monitor)
-    );
-    for key in &keys {
-        let k = escape(&key.to_string());
-        let _ = write!(
-            body,
-            "<figure><a href=\"/key/{k}\"><img src=\"/graph/{k}/overview.png\" width=\"597\" \
-             alt=\"{r} {b} bytes\" loading=\"lazy\"></a></figure>",
-            r = escape(&key.remote),
-            b = key.bytes
-        );
-    }
-    page(&format!("{monitor} overview"), &body).into_response()
-}
-
-/// A page whose main column may use the whole window (the matrix and the table).
-fn page_wide(title: &str, body: &str) -> Html<String> {
-    let Html(html) = page(title, body);
-    Html(html.replacen("<main>", "<main class=\"wide\">", 1))
-}
-
-/// A 400 naming what was wrong with the request.
-fn bad_request(message: &str) -> Response {
-    (StatusCode::BAD_REQUEST, format!("bad request: {message}\n")).into_response()
+    html(pages::monitor_page(&monitor, &keys))
 }
 
 async fn key_page(
@@ -579,78 +494,37 @@ async fn key_page(
     let Some(key) = app.key(&name) else {
         return not_found("No such key.");
     };
-    let k = escape(&name);
-    let mut body = format!(
-        "<h1>{} &rarr; {} <span class=\"size\">{} bytes</span></h1>",
-        escape(&key.monitor),
-        escape(&key.remote),
-        key.bytes
-    );
     let last = crate::rrd::store::last_update(&key.rrd_path(&app.rrd)).ok();
-    if let Some(last) = last {
-        let _ = write!(
-            body,
-            "<p class=\"count\">last sample {}</p>",
-            format_time(last)
-        );
-    }
-    let (start_value, end_value) = (
-        range.start.clone().unwrap_or_default(),
-        range.end.clone().unwrap_or_default(),
-    );
-    let _ = write!(
-        body,
-        "<form class=\"range\" action=\"/key/{k}\" method=\"get\">\
-         <label>From <input type=\"date\" name=\"start\" value=\"{}\"></label>\
-         <label>to <input type=\"date\" name=\"end\" value=\"{}\"></label>\
-         <button>Show</button></form>",
-        escape(&start_value),
-        escape(&end_value)
-    );
     let mut figures: Vec<Figure> = Vec::new();
-    let mut status = StatusCode::OK;
+    let mut error = None;
     match range.custom() {
         Ok(Some((start, end))) => figures.push(Figure {
             caption: format!("{} to {}", format_time(start), format_time(end)),
-            src: format!("/graph/{k}/custom.png?start={start}&amp;end={end}"),
+            src: format!("/graph/{name}/custom.png?start={start}&end={end}"),
             span: Some((start, end)),
         }),
         Ok(None) => {}
-        Err(message) => {
-            status = StatusCode::BAD_REQUEST;
-            let _ = write!(
-                body,
-                "<p class=\"error\">{}: give a start before the end, as dates.</p>",
-                escape(&message)
-            );
-        }
+        Err(message) => error = Some(message),
     }
     for (label, days) in graph::RANGES {
         figures.push(Figure {
             caption: format!("Last {days} days"),
-            src: format!("/graph/{k}/{label}.png"),
+            src: format!("/graph/{name}/{label}.png"),
             span: last.map(|l| (l - days * 86_400, l)),
         });
     }
-    for Figure { caption, src, span } in figures {
-        let query = span.map_or(String::new(), |(s, e)| format!("?start={s}&amp;end={e}"));
-        let save = if src.contains('?') {
-            format!("{src}&amp;download=1")
-        } else {
-            format!("{src}?download=1")
-        };
-        let _ = write!(
-            body,
-            "<figure><figcaption>{caption}</figcaption><img src=\"{src}\" alt=\"{caption} graph\" \
-             width=\"697\"><p class=\"links\"><a href=\"{save}\">save image</a> \
-             <a href=\"/export/{k}.csv{query}\">CSV</a> <a href=\"/export/{k}.json{query}\">JSON</a></p></figure>"
-        );
-    }
-    (
-        status,
-        page(&format!("{} to {}", key.monitor, key.remote), &body),
-    )
-        .into_response()
+    let status = if error.is_some() {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
+    let form = (
+        range.start.as_deref().unwrap_or_default(),
+        range.end.as_deref().unwrap_or_default(),
+    );
+    let last = last.map(format_time);
+    let markup = pages::key_page(&key, last.as_deref(), form, error.as_deref(), &figures);
+    (status, html(markup)).into_response()
 }
 
 async fn image(
@@ -670,12 +544,12 @@ async fn image(
     };
     // Detail graphs for the four ranges and a custom one; a monitor overview's small graph
     // (10 days); a worst-paths row's sparkline (a custom range, or 7 days).
-    let (style, width, height, default_days) = match which {
-        "overview" => (graph::Style::Overview, 500, 60, Some(10)),
-        "spark" => (graph::Style::Sparkline, 120, 24, Some(7)),
-        "custom" => (graph::Style::Detail, 600, 200, None),
+    let (style, default_days) = match which {
+        "overview" => (graph::Style::Overview, Some(10)),
+        "spark" => (graph::Style::Sparkline, Some(7)),
+        "custom" => (graph::Style::Detail, None),
         _ => match graph::RANGES.iter().find(|r| r.0 == which) {
-            Some((_, days)) => (graph::Style::Detail, 600, 200, Some(*days)),
+            Some((_, days)) => (graph::Style::Detail, Some(*days)),
             None => return not_found("No such range."),
         },
     };
@@ -689,10 +563,10 @@ async fn image(
         return bad_request("start and end are needed");
     } else {
         let days = default_days.unwrap_or(10);
-        let Ok(last) = crate::rrd::store::last_update(&path) else {
+        let Ok(range) = time_range(&path, None, None, days) else {
             return not_found("The RRD file cannot be read.");
         };
-        (last - days * 86_400, last)
+        range
     };
     let cache_key = format!("{name}/{which}/{start}/{end}");
     let cached = app
@@ -713,8 +587,6 @@ async fn image(
                         start,
                         end,
                         format: Format::Png,
-                        width,
-                        height,
                         style,
                     })
                 })
@@ -786,14 +658,12 @@ async fn export_rows(
         Ok(custom) => custom,
         Err(message) => return bad_request(&message),
     };
+    let days = app.days;
     let result = app
         .off_thread(move || -> Result<(Vec<u8>, String)> {
             let (start, end) = match custom {
                 Some(r) => r,
-                None => {
-                    let last = crate::rrd::store::last_update(&path)?;
-                    (last - 120 * 86_400, last)
-                }
+                None => time_range(&path, None, None, days)?,
             };
             let rows = export::rows(&key, &path, start, end)?;
             let mut out = Vec::new();
@@ -823,43 +693,15 @@ async fn export_rows(
 }
 
 async fn style() -> impl IntoResponse {
-    ([(header::CONTENT_TYPE, "text/css")], STYLE)
+    ([(header::CONTENT_TYPE, "text/css")], pages::STYLE)
 }
-
-const STYLE: &str = "\
-body{margin:0;font:16px/1.4 system-ui,sans-serif;color:#222;background:#fafafa}\
-header{background:#234;padding:.6em 1em}header a{color:#fff;text-decoration:none;font-weight:600}\
-main{max-width:760px;margin:0 auto;padding:0 .8em 2em}\
-h1{font-size:1.25em;margin:1em 0 .2em}h2{font-size:1.05em;margin:1.2em 0 .3em}\
-ul{list-style:none;padding:0;margin:0}li{padding:.35em 0;border-bottom:1px solid #e4e4e4}\
-a{color:#0645ad}.size,.count{color:#666;font-size:.9em}\
-form{display:flex;flex-wrap:wrap;gap:.5em;margin:1em 0}\
-input,button{font:inherit;padding:.4em .6em;border:1px solid #bbb;border-radius:4px}\
-input[type=search]{flex:1;min-width:10em}button{background:#234;color:#fff;border-color:#234}\
-figure{margin:1.2em 0;background:#fff;border:1px solid #ddd;border-radius:6px;padding:.5em}\
-figcaption{font-weight:600;margin-bottom:.3em}img{max-width:100%;height:auto;display:block}\
-.links a{margin-right:1em;font-size:.9em}.error{color:#a00}\
-header nav{display:inline;margin-left:1em}header nav a{font-weight:400;margin-right:.8em}\
-main.wide{max-width:none}select{font:inherit;padding:.35em}\
-.legend{display:flex;flex-wrap:wrap;gap:.3em 1em;font-size:.85em}.legend li{border:0;padding:0}\
-.swatch{display:inline-block;width:.9em;height:.9em;margin-right:.3em;vertical-align:-.1em;border:1px solid #999}\
-.mrow h2{font-size:.95em;margin:.8em 0 .2em}.cells{display:flex;flex-wrap:wrap;gap:2px}\
-.cell{width:14px;height:14px;border:1px solid rgba(0,0,0,.25)}.cell span{display:none}\
-.cell:hover,.cell:focus{outline:2px solid #000}\
-.scroll{overflow-x:auto}table.worst{border-collapse:collapse;font-size:.9em;background:#fff}\
-.worst th,.worst td{padding:.3em .5em;border-bottom:1px solid #e4e4e4;text-align:left;white-space:nowrap}\
-.worst img{display:block}";
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn html_is_escaped_and_download_names_are_safe() {
-        assert_eq!(
-            escape("<a href=\"x\">&</a>"),
-            "&lt;a href=&quot;x&quot;&gt;&amp;&lt;/a&gt;"
-        );
+    fn download_names_are_safe() {
         assert_eq!(key_file_stem("a/b\"c_1.png"), "a_b_c_1.png");
     }
 }

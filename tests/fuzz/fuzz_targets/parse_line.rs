@@ -5,7 +5,8 @@
 
 use libfuzzer_sys::fuzz_target;
 use pinger_smokeping::input::parse::{LineParser, MAX_RTT};
-use pinger_smokeping::input::sample::{Sampler, UNKNOWN};
+use pinger_smokeping::input::sample::Sampler;
+use pinger_smokeping::model::series::UNKNOWN;
 
 fuzz_target!(|data: &[u8]| {
     let Some((&n, line)) = data.split_first() else {
