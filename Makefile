@@ -13,7 +13,7 @@ DEMO := demo-out
 # The bundled fixture archive covers 2007-02-16 .. 2007-02-18.
 FIXTURE_WINDOW := --end 2007-02-19 --days 3
 
-# Fuzz targets (cargo-fuzz on stable Rust, no sanitizer: see README, Fuzzing).
+# Fuzz targets (cargo-fuzz on stable Rust, no sanitizer: see docs/architecture.md, Fuzzing).
 FUZZ_TARGETS := parse_line read_archive serve_params
 FUZZ_SECONDS ?= 20
 FUZZ_RUNS ?= 10000000
