@@ -1,4 +1,5 @@
-//! The nightly wrapper in cron/: logs with timestamps, keeps the tool's exit status.
+//! The nightly wrapper in cron/ (which the package's systemd units run too): logs with
+//! timestamps, keeps the tool's exit status, and writes SmokePing's config after the update.
 
 use crate::util::{fixture, nightly_wrapper};
 use std::path::Path;
@@ -70,4 +71,42 @@ fn nightly_wrapper_prints_the_report_when_some_files_failed() {
     assert_eq!(out.status.code(), Some(1), "{out:?}");
     let said = String::from_utf8_lossy(&out.stderr);
     assert!(said.contains("ping-2007-02-17.txt.gz"), "{said}");
+}
+
+#[test]
+fn nightly_wrapper_writes_smokepings_config_with_tonights_new_monitors() {
+    let dir = tempfile::tempdir().unwrap();
+    let archive = dir.path().join("archive");
+    std::fs::create_dir_all(&archive).unwrap();
+    crate::util::copy_tree(
+        &fixture("archive/monitor.niit.edu.pk"),
+        &archive.join("monitor.niit.edu.pk"),
+    );
+    let (rrd, log) = (dir.path().join("rrd"), dir.path().join("update.log"));
+    let conf = dir.path().join("smokeping.conf");
+    let night = || {
+        let out = wrapper(&rrd, &log)
+            .env("PINGER_DATA", &archive)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{out:?}");
+        std::fs::read_to_string(&conf).unwrap()
+    };
+    let first = night();
+    assert!(first.contains("\n+ monitor_niit_edu_pk\n"), "{first}");
+    assert!(!first.contains("pinger_mon00_example_edu"), "{first}");
+    // The next night brings a new monitor: SmokePing's menu has it, without systemd.
+    crate::util::copy_tree(
+        &fixture("archive/pinger.mon00.example.edu"),
+        &archive.join("pinger.mon00.example.edu"),
+    );
+    let second = night();
+    assert!(
+        second.contains("\n+ pinger_mon00_example_edu\n"),
+        "{second}"
+    );
+    assert!(
+        second.contains("\n++ FPing1000\npacketsize = 1000\n"),
+        "{second}"
+    );
 }

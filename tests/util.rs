@@ -21,7 +21,8 @@ pub fn ours() -> Command {
 }
 
 /// cron/'s nightly wrapper running the built binary on `data`, started under umask 077 (the
-/// wrapper must set 022 itself), blind to the environment's defaults and a system config.
+/// wrapper must set 022 itself), blind to the environment's defaults and a system config. It
+/// writes SmokePing's config to `smokeping.conf` beside `rrd`.
 pub fn nightly_wrapper(data: &Path, rrd: &Path, log: &Path) -> Command {
     let mut cmd = Command::new("bash");
     cmd.args(["-c", "umask 077; exec bash \"$0\""])
@@ -34,7 +35,11 @@ pub fn nightly_wrapper(data: &Path, rrd: &Path, log: &Path) -> Command {
         )
         .env("PINGER_DATA", data)
         .env("PINGER_RRD", rrd)
-        .env("PINGER_LOG", log);
+        .env("PINGER_LOG", log)
+        .env(
+            "PINGER_SMOKEPING_CONF",
+            rrd.parent().unwrap().join("smokeping.conf"),
+        );
     cmd
 }
 

@@ -69,7 +69,10 @@ pub enum Command {
     Summary(SummaryArgs),
     /// Write a SmokePing configuration that shows the RRDs of a tree in a stock SmokePing.
     ///
-    /// Example: pinger-smokeping smokeping-config --rrd /srv/smokeping/data -o /etc/smokeping/config
+    /// Never point -o at /etc/smokeping/config, the stock daemon's config: the daemon would ping
+    /// the PingER targets and write into the PingER files.
+    ///
+    /// Example: pinger-smokeping smokeping-config --rrd /var/lib/pinger-smokeping/rrd -o /var/lib/pinger-smokeping/smokeping.conf
     SmokepingConfig(SmokepingConfigArgs),
     /// Serve the key list, the graphs and the exports as a small web app.
     ///

@@ -30,7 +30,8 @@ pub fn run(settings: &Settings, args: &SmokepingConfigArgs) -> Result<Status> {
     let datadir =
         std::fs::canonicalize(rrd).with_context(|| format!("{}: cannot resolve", rrd.display()))?;
     let site = settings.smokeping_site(datadir);
-    let text = smokeping::config(&site, &layout, &shown, args.targets_only);
+    let addresses = crate::rrd::addresses::read(rrd);
+    let text = smokeping::config(&site, &layout, &shown, &addresses, args.targets_only);
     if !args.targets_only {
         // SmokePing's CGI refuses a config naming a directory that does not exist.
         for dir in [&site.imgcache, &site.piddir] {

@@ -177,6 +177,16 @@ impl Collection {
         &self.keys[i].key
     }
 
+    /// The address the i-th key's lines give its remote, from the last file (in path order)
+    /// that gives one.
+    pub fn address(&self, i: usize) -> Option<&str> {
+        let k = &self.keys[i];
+        k.parts
+            .iter()
+            .rev()
+            .find_map(|p| self.part(p).address.as_deref())
+    }
+
     /// The i-th key's first and last slot and sample count.
     pub fn span(&self, i: usize) -> Span {
         let k = &self.keys[i];
@@ -286,6 +296,8 @@ struct Pick {
 #[derive(Debug)]
 struct KeyLines {
     key: Key,
+    /// The remote's address as the lines give it (field 3), from the first line that has one.
+    address: Option<String>,
     times: Vec<i64>,
     losses: Vec<u16>,
     /// The `1 + N` values of each line, back to back: a key's samples are then read in
@@ -597,8 +609,15 @@ fn sample_lines(
         lookup.push_str(record.remote);
         lookup.push(' ');
         lookup.push_str(itoa::Buffer::new().format(record.bytes));
+        let address = || record.remote_addr.filter(|a| *a != ".").map(str::to_string);
         let key_index = match local.get(lookup.as_str()) {
-            Some(&i) => i,
+            Some(&i) => {
+                let lines = &mut out.keys[i as usize];
+                if lines.address.is_none() {
+                    lines.address = address();
+                }
+                i
+            }
             None => {
                 let i = out.keys.len() as u32;
                 out.keys.push(KeyLines {
@@ -608,6 +627,7 @@ fn sample_lines(
                         bytes: record.bytes,
                         pings: selection.pings,
                     },
+                    address: address(),
                     times: Vec::new(),
                     losses: Vec::new(),
                     values: Vec::new(),

@@ -115,6 +115,12 @@ impl Key {
             .join(format!("{}.rrd", self.leaf()))
     }
 
+    /// The RRD path below the tree's root, as the tree's own files (the key register, the
+    /// address list) name it: `<monitor>/<remote>_<bytes>_<N>.rrd`.
+    pub fn relative_path(&self) -> String {
+        self.rrd_path(Path::new("")).to_string_lossy().into_owned()
+    }
+
     /// The SmokePing section name of the monitor (the RRD's directory).
     pub fn section(&self) -> String {
         smokeping_name(&self.monitor)

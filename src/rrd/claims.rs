@@ -145,7 +145,7 @@ fn claim_locked(rrd_dir: &Path, keys: &[&Key]) -> std::io::Result<Refused> {
 
 /// The key's file below the RRD directory, as registered.
 fn relative_path(key: &Key) -> String {
-    key.rrd_path(Path::new("")).to_string_lossy().into_owned()
+    key.relative_path()
 }
 
 #[cfg(test)]

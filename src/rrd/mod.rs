@@ -2,6 +2,7 @@
 //! `unsafe` besides inflate), atomic replacement, the undo journal, locks, the key register,
 //! and the crash points and I/O counts the tests and the bench use.
 
+pub mod addresses;
 pub mod atomic;
 pub mod claims;
 pub mod faults;

@@ -8,7 +8,7 @@
 //! 3. the whole-window pass: keys that need the whole window (new files and late data in an
 //!    incremental update, keys met in several directories) get a second, filtered read
 //!    ([`Writer::rewrite`]);
-//! 4. [`finish`]: rewrite srcdest.txt and record what was read.
+//! 4. [`finish`]: rewrite srcdest.txt and the remotes' addresses, and record what was read.
 
 use crate::input::archive::{ArchiveError, Listing, SeenFile};
 use crate::input::collect::{self, Collection, FileOutcome, ReadStats, Selection};
@@ -17,10 +17,10 @@ use crate::model::progress::{Progress, Stage};
 use crate::rrd::atomic::{self, WriteError};
 use crate::rrd::lock::{self, LockError};
 use crate::rrd::store::StoreError;
-use crate::rrd::{claims, iocount, journal, srcdest};
+use crate::rrd::{addresses, claims, iocount, journal, srcdest};
 use crate::run::convert::{self, Action, Commits, Mode, Outcome, Target, WriteStats};
 use crate::run::state;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -158,6 +158,7 @@ pub fn write_tree(
         mut outcomes,
         refused,
         seconds,
+        addresses,
         ..
     } = writer;
     outcomes.sort_by(|a, b| a.key.cmp(&b.key));
@@ -173,7 +174,12 @@ pub fn write_tree(
             .map(|o| o.key.clone())
             .collect(),
     };
-    finish(&selection, target, &listing, &reads, &outcomes, &refused)?;
+    let done = Done {
+        outcomes: &outcomes,
+        refused: &refused,
+        addresses: &addresses,
+    };
+    finish(&selection, target, &listing, &reads, &done)?;
     Ok(TreeRun {
         leftovers,
         restored,
@@ -215,6 +221,8 @@ struct Writer<'a> {
     redo: HashSet<Key>,
     /// Seconds spent writing.
     seconds: f64,
+    /// The remote's address each key's lines give.
+    addresses: HashMap<Key, String>,
 }
 
 impl<'a> Writer<'a> {
@@ -228,6 +236,7 @@ impl<'a> Writer<'a> {
             refused: HashSet::new(),
             redo: HashSet::new(),
             seconds: 0.0,
+            addresses: HashMap::new(),
         }
     }
 
@@ -246,6 +255,12 @@ impl<'a> Writer<'a> {
 
     /// Registers the keys' files, then writes them; returns the outcomes and the seconds.
     fn convert(&mut self, collection: &Collection, mode: Mode) -> (Vec<Outcome>, f64) {
+        for i in 0..collection.len() {
+            if let Some(address) = collection.address(i) {
+                let key = collection.key(i).clone();
+                self.addresses.insert(key, address.to_string());
+            }
+        }
         let refused = claims::claim(&self.target.rrd_dir, collection.keys());
         self.refused.extend(refused.keys().cloned());
         let (outcomes, stats) = convert::convert(
@@ -289,26 +304,43 @@ impl<'a> Writer<'a> {
     }
 }
 
-/// Step 4: srcdest.txt, then the record of what was read: files left out as unchanged keep
-/// their entries; files read whole get new ones; files that failed get none, so the next
-/// run reads them again.
+/// What the passes wrote, for [`finish`].
+struct Done<'a> {
+    outcomes: &'a [Outcome],
+    refused: &'a HashSet<Key>,
+    addresses: &'a HashMap<Key, String>,
+}
+
+/// Step 4: srcdest.txt and the addresses, then the record of what was read: files left out
+/// as unchanged keep their entries; files read whole get new ones; files that failed get
+/// none, so the next run reads them again.
 fn finish(
     selection: &Selection,
     target: &Target,
     listing: &Listing,
     reads: &[FileOutcome],
-    outcomes: &[Outcome],
-    refused: &HashSet<Key>,
+    done: &Done<'_>,
 ) -> Result<(), RunError> {
     let rrd = &target.rrd_dir;
+    let (outcomes, refused) = (done.outcomes, done.refused);
     let written: Vec<&Key> = outcomes
         .iter()
         .filter(|o| o.result.is_ok())
         .map(|o| &o.key)
         .collect();
-    // Shards of one tree share srcdest.txt: merge under a short lock.
+    // Only the written keys' addresses: a refused key's file belongs to another.
+    let addresses: Vec<(String, String)> = written
+        .iter()
+        .filter_map(|k| Some((k.relative_path(), done.addresses.get(*k)?.clone())))
+        .collect();
+    // Shards of one tree share srcdest.txt and the addresses: merge under a short lock.
     lock::while_locked(&rrd.join(".pinger-smokeping.srcdest.lock"), || {
-        write_srcdest(target, &written)
+        write_srcdest(target, &written)?;
+        let options = atomic::Options {
+            fsync: target.fsync,
+            tag: &target.temp_tag,
+        };
+        addresses::merge(rrd, addresses, options)
     })
     .map_err(|source| RunError::SrcdestLock {
         dir: rrd.clone(),
