@@ -5,8 +5,9 @@ SHELL := /bin/bash
 DEB_PACKAGES := librrd-dev libclang-dev rrdtool pkg-config
 # smokeping: its CGI checks that SmokePing itself draws our files; chromium and its driver
 # run the web app's end-to-end test; lighttpd and rsync the deployment test; rrdcached the
-# daemon test; logrotate and man-db the package test.
-TEST_PACKAGES := smokeping chromium chromium-driver lighttpd rsync rrdcached logrotate man-db
+# daemon test; logrotate, man-db and apache2 the package test (it enables both web servers'
+# snippets, then removes and purges the package).
+TEST_PACKAGES := smokeping chromium chromium-driver lighttpd apache2 rsync rrdcached logrotate man-db
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BIN := target/release/pinger-smokeping
 DEMO := demo-out

@@ -1,7 +1,8 @@
 //! The Debian package that `make deb` builds, installed on this machine with `dpkg -i`: the
 //! binary and its man pages work, the units verify, the nightly unit's ExecStart run by hand
 //! as the package's user writes RRDs the web server's user can read (and SmokePing's CGI
-//! shows them), the serve unit answers, and removing the package leaves the RRD data alone.
+//! shows them), the serve unit answers, and removing the package leaves the RRD data alone
+//! and both web servers able to start with its snippets enabled before.
 //!
 //! `make test` builds the package first. Outside CI a missing package or a non-root user skips
 //! this test, saying so; under CI it fails.
@@ -84,6 +85,60 @@ fn as_unit(unit: &str, line: &str, env: &[(&str, &str)]) -> Output {
     cmd.output().unwrap()
 }
 
+const LIGHTTPD_LINK: &str = "/etc/lighttpd/conf-enabled/50-pinger-smokeping.conf";
+const APACHE_LINK: &str = "/etc/apache2/conf-enabled/pinger-smokeping.conf";
+
+/// The web servers' CGI modules and the package's snippets, enabled by the test; the modules
+/// it enabled are disabled again when dropped.
+struct WebSnippets {
+    lighttpd_cgi: bool,
+    apache_cgi: bool,
+}
+
+impl WebSnippets {
+    fn enable() -> Self {
+        let lighttpd_cgi = !Path::new("/etc/lighttpd/conf-enabled/10-cgi.conf").exists();
+        let apache_cgi = !Path::new("/etc/apache2/mods-enabled/cgi.load").exists();
+        // lighty-enable-mod exits 2 when it has nothing to enable (cgi already on).
+        let _ = sh("lighty-enable-mod", &["cgi", "pinger-smokeping"]);
+        ok("a2enmod", &["-q", "cgi"]);
+        ok("a2enconf", &["-q", "pinger-smokeping"]);
+        WebSnippets {
+            lighttpd_cgi,
+            apache_cgi,
+        }
+    }
+
+    /// Both servers' full configs pass their checks.
+    fn servers_start(&self, when: &str) {
+        let lighttpd = sh("lighttpd", &["-tt", "-f", "/etc/lighttpd/lighttpd.conf"]);
+        assert!(
+            lighttpd.status.success(),
+            "{when}: lighttpd -tt: {}",
+            String::from_utf8_lossy(&lighttpd.stderr)
+        );
+        let apache = sh("apache2ctl", &["configtest"]);
+        assert!(
+            apache.status.success(),
+            "{when}: apache2ctl configtest: {}",
+            String::from_utf8_lossy(&apache.stderr)
+        );
+    }
+}
+
+impl Drop for WebSnippets {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(LIGHTTPD_LINK);
+        let _ = std::fs::remove_file(APACHE_LINK);
+        if self.lighttpd_cgi {
+            let _ = sh("lighty-disable-mod", &["cgi"]);
+        }
+        if self.apache_cgi {
+            let _ = sh("a2dismod", &["-q", "-f", "cgi"]);
+        }
+    }
+}
+
 /// Removes what an earlier run of this test left; refuses to touch a real installation.
 fn clean_up_earlier_runs() {
     if Path::new(STATE).exists() {
@@ -119,6 +174,9 @@ fn the_debian_package_installs_runs_as_its_user_and_leaves_the_data_on_removal()
         "/usr/bin/systemd-analyze",
         "/usr/sbin/logrotate",
         "/usr/sbin/lighttpd",
+        "/usr/sbin/lighty-enable-mod",
+        "/usr/sbin/apache2ctl",
+        "/usr/sbin/a2enconf",
         "/usr/share/smokeping/smokeping.cgi",
     ]) {
         return;
@@ -350,8 +408,15 @@ fn the_debian_package_installs_runs_as_its_user_and_leaves_the_data_on_removal()
         String::from_utf8_lossy(&body)
     );
 
+    // The web-server snippets, enabled as the README says; removing and purging the package
+    // must leave both servers able to start.
+    let enabled = WebSnippets::enable();
+    assert!(Path::new(LIGHTTPD_LINK).exists() && Path::new(APACHE_LINK).exists());
+    enabled.servers_start("installed");
+
     // Removing the package leaves the data; purging too (only the log goes).
     ok("dpkg", &["-r", "pinger-smokeping"]);
+    enabled.servers_start("after dpkg -r");
     assert!(!Path::new("/usr/bin/pinger-smokeping").exists());
     assert!(
         Path::new("/etc/pinger-smokeping/config.toml").exists(),
@@ -361,6 +426,8 @@ fn the_debian_package_installs_runs_as_its_user_and_leaves_the_data_on_removal()
         ok("rrdtool", &["fetch", file.to_str().unwrap(), "AVERAGE"]);
     }
     ok("dpkg", &["--purge", "pinger-smokeping"]);
+    enabled.servers_start("after dpkg --purge");
+    assert!(!Path::new(LIGHTTPD_LINK).exists() && !Path::new(APACHE_LINK).exists());
     assert!(!Path::new("/etc/pinger-smokeping/config.toml").exists());
     assert!(!Path::new("/var/log/pinger-smokeping").exists());
     assert!(rrds.iter().all(|f| f.exists()));
