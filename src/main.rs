@@ -13,7 +13,7 @@ fn main() -> ExitCode {
         // The reader went away (`scan | head`): stop quietly, as other Unix tools do.
         Err(err) if is_broken_pipe(&err) => 0,
         Err(err) => {
-            pinger_smokeping::say!("error: {err:#}");
+            pinger_smokeping::say!("error: {}", cli::error_text(&err));
             2
         }
     };

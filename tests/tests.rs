@@ -11,6 +11,7 @@ mod faults;
 mod graph;
 mod hostile;
 mod network;
+mod owner;
 mod package;
 mod reference;
 mod scan;

@@ -11,6 +11,7 @@ pub mod generate;
 pub mod graph;
 pub mod log;
 pub mod man;
+pub mod owner;
 pub mod progress;
 pub mod report;
 pub mod scan;
@@ -27,6 +28,23 @@ use crate::rrd::store::Layout;
 use anyhow::{bail, Context, Result};
 use config::{Config, Settings};
 use std::path::Path;
+
+/// An error and its causes on one line, `what: why: why`, each cause said once: an error
+/// whose own text already ends with its cause's (`cannot lock: Permission denied (os error
+/// 13)`) does not get it again.
+pub fn error_text(err: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in err.chain() {
+        let part = cause.to_string();
+        if text.is_empty() {
+            text = part;
+        } else if !text.ends_with(&part) {
+            text.push_str(": ");
+            text.push_str(&part);
+        }
+    }
+    text
+}
 
 /// How a run ended, when it was not a fatal error.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,6 +75,21 @@ pub fn run(cli: Cli) -> Result<Status> {
         _ => {}
     }
     let settings = settings(&cli)?;
+    // Root writing a tree another account owns acts as that account (see `owner`): before any
+    // thread starts.
+    if matches!(cli.command, Command::Backfill(_) | Command::Update(_)) {
+        if let Ok(rrd) = settings.rrd() {
+            if let Some(owner) = owner::act_as_tree_owner(rrd)? {
+                crate::say!(
+                    "running as root on a tree owned by {}: acting as {} (uid {}), so that \
+                     every file made stays theirs",
+                    owner.name,
+                    owner.name,
+                    owner.uid
+                );
+            }
+        }
+    }
     if let Some(threads) = settings.threads() {
         rayon::ThreadPoolBuilder::new()
             .num_threads(threads)
@@ -207,4 +240,22 @@ pub fn find_key(keys: &[Key], name: &str, rrd: &Path) -> Result<Key> {
     key::find(keys, name)
         .cloned()
         .with_context(|| format!("{name}: no such key in {}/srcdest.txt", rrd.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cause_already_in_the_message_is_said_once() {
+        let denied = || std::io::Error::from(std::io::ErrorKind::PermissionDenied);
+        let lock = crate::rrd::lock::LockError::Io {
+            path: "/r/.lock".into(),
+            source: denied(),
+        };
+        let text = error_text(&anyhow::Error::new(lock));
+        assert_eq!(text.matches("permission denied").count(), 1, "{text}");
+        let wrapped = anyhow::Error::new(denied()).context("/r: cannot write");
+        assert_eq!(error_text(&wrapped), "/r: cannot write: permission denied");
+    }
 }

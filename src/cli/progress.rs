@@ -73,6 +73,11 @@ impl Progress for Bars {
     }
 
     fn error(&self, message: &str) {
+        // The keys the file system refuses this user are said once, at the end, with the fix
+        // (`cli::write`); a tree made unwritable fails every key the same way.
+        if message.contains("Permission denied") || message.contains("Operation not permitted") {
+            return;
+        }
         self.multi.suspend(|| crate::say!("error: {message}"));
     }
 }

@@ -2,13 +2,17 @@
 
 use crate::cli::args::WriteArgs;
 use crate::cli::config::Settings;
+use crate::cli::owner;
 use crate::cli::progress::Bars;
 use crate::cli::report::{self, RunSummary};
 use crate::cli::{layout, log, selection, write_file_atomically, Status};
+use crate::model::key::Key;
 use crate::run::convert::{self, Target};
 use crate::run::tree;
 pub use crate::run::tree::Run as How;
 use anyhow::{Context, Result};
+use std::os::unix::fs::MetadataExt;
+use std::path::Path;
 use std::time::Instant;
 
 /// `backfill`, `update` and `update --full`.
@@ -63,11 +67,25 @@ pub fn run(settings: &Settings, args: &WriteArgs, how: How, quiet: bool) -> Resu
             run.leftovers
         );
     }
-    let key_errors: Vec<String> = run
-        .outcomes
-        .iter()
-        .filter_map(|o| o.result.as_ref().err().map(|e| format!("{}: {e}", o.key)))
+    // Keys the file system refused this user are said once, with what to do about it.
+    let failed = || {
+        run.outcomes
+            .iter()
+            .filter_map(|o| Some((o, o.result.as_ref().err()?)))
+    };
+    let mut key_errors: Vec<String> = failed()
+        .filter(|(_, e)| !e.permission_denied())
+        .map(|(o, e)| format!("{}: {e}", o.key))
         .collect();
+    let denied: Vec<(&Key, String)> = failed()
+        .filter(|(_, e)| e.permission_denied())
+        .map(|(o, e)| (&o.key, e.to_string()))
+        .collect();
+    if !denied.is_empty() {
+        let advice = denied_advice(&target.rrd_dir, &denied);
+        crate::say!("error: {advice}");
+        key_errors.push(advice);
+    }
     let summary = RunSummary {
         command,
         read: &run.read,
@@ -87,4 +105,56 @@ pub fn run(settings: &Settings, args: &WriteArgs, how: How, quiet: bool) -> Resu
         write_file_atomically(path, &json)?;
     }
     Ok(Status::failed_if(run.failed()))
+}
+
+/// One message for every key whose file or directory this user may not write: who runs, who
+/// owns the tree and the directories in the way, and the command that fixes it.
+fn denied_advice(rrd: &Path, denied: &[(&Key, String)]) -> String {
+    let owner_of = |path: &Path| {
+        std::fs::metadata(path).ok().map(|m| {
+            let name = owner::user_name(m.uid()).unwrap_or_else(|| m.uid().to_string());
+            let group = owner::group_name(m.gid()).unwrap_or_else(|| m.gid().to_string());
+            (name, group)
+        })
+    };
+    let mut dirs: Vec<&Path> = Vec::new();
+    let paths: Vec<std::path::PathBuf> = denied.iter().map(|(k, _)| k.rrd_path(rrd)).collect();
+    for p in &paths {
+        let dir = p.parent().unwrap_or(rrd);
+        if !dirs.contains(&dir) {
+            dirs.push(dir);
+        }
+    }
+    let me = owner::current_user();
+    let in_the_way: Vec<String> = dirs
+        .iter()
+        .take(3)
+        .map(|d| match owner_of(d) {
+            Some((name, _)) => format!("{} (owned by {name})", d.display()),
+            None => d.display().to_string(),
+        })
+        .collect();
+    let more = if dirs.len() > 3 {
+        format!(" and {} more directories", dirs.len() - 3)
+    } else {
+        String::new()
+    };
+    let (first_key, first_error) = &denied[0];
+    let fix = match owner_of(rrd) {
+        Some((tree_owner, gid)) if tree_owner == me => format!(
+            "the tree belongs to {me}: give it back with `chown -R {me}:{gid} {}` (as root)",
+            rrd.display()
+        ),
+        Some((tree_owner, _)) => format!(
+            "the tree belongs to {tree_owner}: run as {tree_owner} (`runuser -u {tree_owner} -- \
+             pinger-smokeping ...`; root acts as the tree's owner by itself)"
+        ),
+        None => format!("check the permissions of {}", rrd.display()),
+    };
+    format!(
+        "{} keys could not be written as user {me}: permission denied in {}{more} \
+         (first: {first_key}: {first_error}); {fix}",
+        denied.len(),
+        in_the_way.join(", ")
+    )
 }

@@ -88,6 +88,15 @@ pub enum KeyError {
     Store(#[from] StoreError),
 }
 
+impl KeyError {
+    /// Whether the file system refused this process the key's file or directory.
+    pub fn permission_denied(&self) -> bool {
+        // librrd says it with strerror, as the file operations do (EACCES, EPERM).
+        let text = self.to_string();
+        text.contains("Permission denied") || text.contains("Operation not permitted")
+    }
+}
+
 /// One key's result.
 #[derive(Debug)]
 pub struct Outcome {
