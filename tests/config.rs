@@ -235,3 +235,18 @@ fn the_shipped_config_file_checks_clean() {
     );
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
 }
+
+#[test]
+fn a_misspelt_variable_gets_a_warning() {
+    let out = crate::util::ours()
+        .args(["config", "show"])
+        .env("PINGER_SMOKEPING_DTA", "/nfs/pinger/data")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("warning: PINGER_SMOKEPING_DTA is not a setting"),
+        "{stderr}"
+    );
+}

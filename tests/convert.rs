@@ -22,8 +22,10 @@ fn rrd_file(rrd: &Path, key: &str, monitor: &str) -> PathBuf {
     ))
 }
 
-/// Runs `backfill` or `update` from `data` into `rrd`; returns (exit code, stderr).
+/// Runs `backfill` or `update` from `data` into `rrd`; returns (exit code, stderr). The RRD
+/// root exists, as the package makes it (`update` does not).
 fn convert_run(command: &str, data: &Path, rrd: &Path, extra: &[&str]) -> (i32, String) {
+    std::fs::create_dir_all(rrd).unwrap();
     let mut args = vec![
         command,
         "--data",
@@ -510,6 +512,7 @@ fn shards_write_one_tree_together_and_equal_a_whole_run() {
     let (code, _) = backfill(&fixture("archive"), &whole, &ARCHIVE_WINDOW);
     assert_eq!(code, 0);
     let sharded = dir.path().join("sharded");
+    std::fs::create_dir_all(&sharded).unwrap();
     // Three array jobs at once, all writing into one tree.
     let children: Vec<_> = (0..3)
         .map(|i| {
@@ -712,4 +715,64 @@ fn colliding_keys_with_underscores_are_refused_in_both_orders_and_across_runs() 
             }
         }
     }
+}
+
+#[test]
+fn update_does_not_make_a_missing_rrd_root_and_backfill_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let rrd = dir.path().join("typo/rrd");
+    let (code, _, stderr) = run(&[
+        "update",
+        "--data",
+        fixture("archive").to_str().unwrap(),
+        "--rrd",
+        rrd.to_str().unwrap(),
+        "--end",
+        "2007-02-19",
+        "--days",
+        "3",
+    ]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("the RRD tree does not exist: update does not make it"),
+        "{stderr}"
+    );
+    assert!(!rrd.exists() && !rrd.parent().unwrap().exists());
+    let (code, stderr) = backfill(&fixture("archive"), &rrd, &ARCHIVE_WINDOW);
+    assert_eq!(code, 0, "{stderr}");
+}
+
+#[test]
+fn an_update_that_reads_nothing_new_warns_and_a_stale_archive_exits_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let rrd = dir.path().join("rrd");
+    let data = fixture("archive");
+    // The fixtures end on 2007-02-18: a night later, the newest sample is a day old.
+    let (code, stderr) = update(&data, &rrd, &ARCHIVE_WINDOW);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(!stderr.contains("warning: no archive file"), "{stderr}");
+    let (code, stderr) = update(&data, &rrd, &ARCHIVE_WINDOW);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains("warning: no archive file under") && stderr.contains("was new or changed"),
+        "{stderr}"
+    );
+    // Three nights on, nothing arrived: the newest sample is over two days old.
+    let later = ["--end", "2007-02-21T12:00", "--days", "5"];
+    let (code, stderr) = update(&data, &rrd, &later);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains("the newest sample is from 2007-02-18T")
+            && stderr.contains("stopped arriving"),
+        "{stderr}"
+    );
+    // The limit is a setting.
+    let mut relaxed = later.to_vec();
+    relaxed.extend(["--stale-after", "4d"]);
+    let (code, stderr) = update(&data, &rrd, &relaxed);
+    assert_eq!(code, 0, "{stderr}");
+    let mut off = later.to_vec();
+    off.extend(["--stale-after", "off"]);
+    let (code, stderr) = update(&data, &rrd, &off);
+    assert_eq!(code, 0, "{stderr}");
 }

@@ -24,6 +24,8 @@ pub fn ours() -> Command {
 /// wrapper must set 022 itself), blind to the environment's defaults and a system config. It
 /// writes SmokePing's config to `smokeping.conf` beside `rrd`.
 pub fn nightly_wrapper(data: &Path, rrd: &Path, log: &Path) -> Command {
+    // The package makes the RRD root; `update` does not.
+    std::fs::create_dir_all(rrd).unwrap();
     let mut cmd = Command::new("bash");
     cmd.args(["-c", "umask 077; exec bash \"$0\""])
         .arg(fixture("../cron/pinger-smokeping-nightly"))
@@ -37,7 +39,7 @@ pub fn nightly_wrapper(data: &Path, rrd: &Path, log: &Path) -> Command {
         .env("PINGER_RRD", rrd)
         .env("PINGER_LOG", log)
         .env(
-            "PINGER_SMOKEPING_CONF",
+            "PINGER_CGI_CONF",
             rrd.parent().unwrap().join("smokeping.conf"),
         );
     cmd

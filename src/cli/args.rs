@@ -250,6 +250,12 @@ pub struct UpdateArgs {
     /// whose file differs from the archive (the weekly check); the repaired keys are listed.
     #[arg(long)]
     pub full: bool,
+
+    /// Exit 1 when the newest sample is older than this before the window's end: an archive
+    /// that stopped arriving is what cron must mail about (default 2d; `off`; config
+    /// `stale_after`).
+    #[arg(long, value_name = "PERIOD")]
+    pub stale_after: Option<String>,
 }
 
 /// `graph`.
@@ -518,7 +524,10 @@ impl Cli {
         match &self.command {
             Command::Scan(a) => input(&mut layer, &a.input),
             Command::Backfill(a) => write(&mut layer, a),
-            Command::Update(a) => write(&mut layer, &a.write),
+            Command::Update(a) => {
+                write(&mut layer, &a.write);
+                layer.stale_after = a.stale_after.clone();
+            }
             Command::Graph(a) => layer.rrd = a.rrd.clone(),
             Command::Export(a) => {
                 layer.rrd = a.rrd.clone();

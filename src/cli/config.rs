@@ -8,6 +8,7 @@
 use crate::cli::args::ConfigAction;
 use crate::cli::Status;
 use crate::model::key::Filter;
+use crate::model::window::parse_period;
 use crate::rrd::store::Rra;
 use anyhow::{Context, Result};
 use serde::{Deserialize, Deserializer, Serialize};
@@ -72,6 +73,14 @@ pub struct Config {
     /// rrdcached's address for nightly appends; empty is none.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub daemon: Option<String>,
+    /// `update` fails (exit 1) when its newest sample is older than this before the window's
+    /// end (`2d`, `36h`), or never (`off`).
+    #[serde(
+        default,
+        deserialize_with = "stale_after",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub stale_after: Option<String>,
     /// Which keys.
     #[serde(default, skip_serializing_if = "FilterConfig::is_empty")]
     pub filter: FilterConfig,
@@ -192,6 +201,15 @@ fn threads<'de, D: Deserializer<'de>>(d: D) -> Result<Option<usize>, D::Error> {
     bounded(d, 0, 1024)
 }
 
+/// A period, or `off`; checked as it is read, so a bad one is reported at its line.
+fn stale_after<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    let text = String::deserialize(d)?;
+    if text != "off" {
+        parse_period(&text).map_err(serde::de::Error::custom)?;
+    }
+    Ok(Some(text))
+}
+
 /// Archives are checked as they are read, so a bad one is reported at its line.
 fn rras<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<String>>, D::Error> {
     let list = Vec::<String>::deserialize(d)?;
@@ -216,7 +234,7 @@ macro_rules! stack {
 impl Config {
     /// `top` over `self`: every key `top` sets wins.
     pub fn over(mut self, top: Config) -> Config {
-        stack!(self, top; data, rrd, days, pings, step, rras, threads, fsync, daemon);
+        stack!(self, top; data, rrd, days, pings, step, rras, threads, fsync, daemon, stale_after);
         stack!(self.filter, top.filter; monitors, remotes, bytes);
         stack!(self.serve, top.serve; listen);
         stack!(self.log, top.log; file, summary_json);
@@ -233,6 +251,7 @@ impl Config {
             rras: Some(vec!["AVERAGE:0.5:1:5760".into()]),
             threads: Some(0),
             fsync: Some(true),
+            stale_after: Some("2d".into()),
             serve: ServeConfig {
                 listen: Some(SocketAddr::from(([127, 0, 0, 1], 8080))),
             },
@@ -292,6 +311,26 @@ impl Config {
     }
 }
 
+/// Variables with our prefix that are not settings: the config file's path, and the test
+/// suite's crash points and binary.
+const OTHER_VARIABLES: [&str; 3] = [
+    "PINGER_SMOKEPING_CONFIG",
+    "PINGER_SMOKEPING_CRASH",
+    "PINGER_SMOKEPING_BIN",
+];
+
+/// The `PINGER_SMOKEPING_*` variables of `vars` that are no setting: a typo there would
+/// otherwise be ignored without a word.
+pub fn unknown_variables(vars: impl Iterator<Item = String>) -> Vec<String> {
+    let known: Vec<String> = KEYS.iter().map(|(key, _)| env_name(key)).collect();
+    let mut unknown: Vec<String> = vars
+        .filter(|v| v.starts_with("PINGER_SMOKEPING_"))
+        .filter(|v| !known.contains(v) && !OTHER_VARIABLES.contains(&v.as_str()))
+        .collect();
+    unknown.sort();
+    unknown
+}
+
 /// The environment variable for a key: `serve.listen` is `PINGER_SMOKEPING_SERVE_LISTEN`.
 pub fn env_name(key: &str) -> String {
     format!("PINGER_SMOKEPING_{}", key.replace('.', "_").to_uppercase())
@@ -343,6 +382,7 @@ const KEYS: &[(&str, Kind)] = &[
     ("threads", Kind::Number),
     ("fsync", Kind::Flag),
     ("daemon", Kind::Text),
+    ("stale_after", Kind::Text),
     ("filter.monitors", Kind::Texts),
     ("filter.remotes", Kind::Texts),
     ("filter.bytes", Kind::Numbers),
@@ -509,6 +549,14 @@ impl Settings {
     pub fn fsync(&self) -> bool {
         defaulted(&self.merged.fsync)
     }
+    /// How old `update`'s newest sample may be before the window's end, in seconds (`None`:
+    /// no check).
+    pub fn stale_after(&self) -> Option<i64> {
+        match self.merged.stale_after.as_deref() {
+            None | Some("off") => None,
+            Some(text) => parse_period(text).ok(),
+        }
+    }
     /// rrdcached's address, if any.
     pub fn daemon(&self) -> Option<&str> {
         self.merged.daemon.as_deref().filter(|a| !a.is_empty())
@@ -620,6 +668,7 @@ rras = ["AVERAGE:0.5:1:1440", "MAX:0.5:12:100"]
 threads = 4
 fsync = false
 daemon = "unix:/run/rrdcached.sock"
+stale_after = "36h"
 
 [filter]
 monitors = ["pinger.slac.stanford.edu"]
@@ -724,6 +773,20 @@ template = "/etc/smokeping/basepage.html"
     }
 
     #[test]
+    fn unknown_variables_with_our_prefix_are_named() {
+        let vars = [
+            "PINGER_SMOKEPING_DATA",
+            "PINGER_SMOKEPING_DTA",
+            "PINGER_SMOKEPING_CONFIG",
+            "PINGER_SMOKEPING_SERVE_LISTEN",
+            "PATH",
+            "PINGER_DATA",
+        ];
+        let unknown = unknown_variables(vars.iter().map(|v| v.to_string()));
+        assert_eq!(unknown, ["PINGER_SMOKEPING_DTA"]);
+    }
+
+    #[test]
     fn every_key_has_its_variable_and_a_missing_one_says_how_to_set_it() {
         for (key, kind) in KEYS {
             let sample = match kind {
@@ -732,6 +795,7 @@ template = "/etc/smokeping/basepage.html"
                 Kind::Flag => "true",
                 Kind::Texts if *key == "rras" => "AVERAGE:0.5:1:10",
                 Kind::Text if *key == "serve.listen" => "127.0.0.1:9",
+                Kind::Text if *key == "stale_after" => "3d",
                 _ => "x",
             };
             let name = env_name(key);

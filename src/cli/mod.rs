@@ -147,6 +147,12 @@ fn settings(cli: &Cli) -> Result<Settings> {
     );
     let (file, found) = source.load()?;
     let env = Config::from_env(|name| std::env::var(name).ok())?;
+    for name in config::unknown_variables(std::env::vars().map(|(k, _)| k)) {
+        crate::say!(
+            "warning: {name} is not a setting (each config key has a variable, e.g. \
+             PINGER_SMOKEPING_DATA; see `pinger-smokeping config show`)"
+        );
+    }
     Settings::new(
         file,
         found.then(|| source.path.clone()),

@@ -40,6 +40,16 @@ pub fn run(settings: &Settings, args: &WriteArgs, how: How, quiet: bool) -> Resu
         ));
     }
     let selection = selection(settings, &args.input)?;
+    let rrd = settings.rrd()?;
+    if how != How::Backfill && !rrd.is_dir() {
+        anyhow::bail!(
+            "{}: the RRD tree does not exist: update does not make it (the package does, and a \
+             first backfill may); check `rrd`, or run backfill",
+            rrd.display()
+        );
+    }
+    let window_end = selection.window.end;
+    let data = selection.data.clone();
     let target = Target {
         rrd_dir: settings.rrd()?.to_path_buf(),
         layout: layout(settings),
@@ -104,7 +114,45 @@ pub fn run(settings: &Settings, args: &WriteArgs, how: How, quiet: bool) -> Resu
         let json = serde_json::to_vec_pretty(&summary)?;
         write_file_atomically(path, &json)?;
     }
-    Ok(Status::failed_if(run.failed()))
+    // A nightly job that finds nothing new is what cron must mail about.
+    let mut stale = false;
+    if how != How::Backfill {
+        if how == How::Update && run.read.files_read == 0 {
+            crate::say!(
+                "{command}: warning: no archive file under {} was new or changed since the last \
+                 run: is the archive still delivered?",
+                data.display()
+            );
+        }
+        if let Some(limit) = settings.stale_after() {
+            if let Some(message) = staleness(run.newest, window_end, limit, &data) {
+                crate::say!("{command}: error: {message}");
+                stale = true;
+            }
+        }
+    }
+    Ok(Status::failed_if(run.failed() || stale))
+}
+
+/// Why the newest sample is too old, if it is: more than `limit` seconds before the window's
+/// end, or none at all.
+fn staleness(newest: Option<i64>, end: i64, limit: i64, data: &Path) -> Option<String> {
+    let setting = "(set `stale_after` or --stale-after, `off` for none)";
+    match newest {
+        None => Some(format!(
+            "no sample at all under {}: is this the archive? {setting}",
+            data.display()
+        )),
+        Some(t) if end - t > limit => Some(format!(
+            "the newest sample is from {}, {:.1} days before the window's end {}: the archive \
+             under {} has stopped arriving? {setting}",
+            crate::model::window::format_time(t),
+            (end - t) as f64 / 86_400.0,
+            crate::model::window::format_time(end),
+            data.display()
+        )),
+        Some(_) => None,
+    }
 }
 
 /// One message for every key whose file or directory this user may not write: who runs, who

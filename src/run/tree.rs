@@ -95,6 +95,9 @@ pub struct TreeRun {
     pub outcomes: Vec<Outcome>,
     /// Writing figures.
     pub write: WriteStats,
+    /// The latest line time in the archive files of the window, as the record of what was
+    /// read has them (files read now and files left out as unchanged).
+    pub newest: Option<i64>,
 }
 
 impl TreeRun {
@@ -179,7 +182,7 @@ pub fn write_tree(
         refused: &refused,
         addresses: &addresses,
     };
-    finish(&selection, target, &listing, &reads, &done)?;
+    let newest = finish(&selection, target, &listing, &reads, &done)?;
     Ok(TreeRun {
         leftovers,
         restored,
@@ -190,6 +193,7 @@ pub fn write_tree(
         repaired,
         outcomes,
         write,
+        newest,
     })
 }
 
@@ -313,14 +317,14 @@ struct Done<'a> {
 
 /// Step 4: srcdest.txt and the addresses, then the record of what was read: files left out
 /// as unchanged keep their entries; files read whole get new ones; files that failed get
-/// none, so the next run reads them again.
+/// none, so the next run reads them again. Returns the latest line time the record holds.
 fn finish(
     selection: &Selection,
     target: &Target,
     listing: &Listing,
     reads: &[FileOutcome],
     done: &Done<'_>,
-) -> Result<(), RunError> {
+) -> Result<Option<i64>, RunError> {
     let rrd = &target.rrd_dir;
     let (outcomes, refused) = (done.outcomes, done.refused);
     let written: Vec<&Key> = outcomes
@@ -368,12 +372,14 @@ fn finish(
                 .insert(path.to_string_lossy().into_owned(), file);
         }
     }
+    let newest = record.files.values().filter_map(|f| f.latest).max();
     state::save(rrd, selection.filter.shard, &record, &target.temp_tag).map_err(|source| {
         RunError::State {
             dir: rrd.clone(),
             source,
         }
-    })
+    })?;
+    Ok(newest)
 }
 
 /// Rewrites `<rrd>/srcdest.txt`: the keys just written plus those already listed whose RRD
