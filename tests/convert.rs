@@ -776,3 +776,52 @@ fn an_update_that_reads_nothing_new_warns_and_a_stale_archive_exits_1() {
     let (code, stderr) = update(&data, &rrd, &off);
     assert_eq!(code, 0, "{stderr}");
 }
+
+#[test]
+fn a_damaged_rrd_is_named_by_the_nightly_run_and_rebuilt_by_full() {
+    let dir = tempfile::tempdir().unwrap();
+    let rrd = dir.path().join("rrd");
+    let data = fixture("archive");
+    let first_night = ["--end", "2007-02-18", "--days", "3"];
+    let (code, stderr) = update(&data, &rrd, &first_night);
+    assert_eq!(code, 0, "{stderr}");
+    // Bit rot: 3,000 random bytes over the header and the first rows.
+    let file = rrd.join("pinger_mon00_example_edu/www_site001_example_org_1000_10.rrd");
+    let mut bytes = std::fs::read(&file).unwrap();
+    let mut rng = fastrand::Rng::with_seed(7);
+    for b in &mut bytes[100..3100] {
+        *b = rng.u8(..);
+    }
+    std::fs::write(&file, &bytes).unwrap();
+
+    let (code, stderr) = update(&data, &rrd, &ARCHIVE_WINDOW);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains("the file cannot be read: `pinger-smokeping update --full` rebuilds it"),
+        "{stderr}"
+    );
+    let (code, stderr) = update(&data, &rrd, &[&ARCHIVE_WINDOW[..], &["--full"]].concat());
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains("repaired: 1 keys")
+            && stderr.contains("pinger.mon00.example.edu_www.site001.example.org_1000_10"),
+        "{stderr}"
+    );
+    // The damaged file is kept aside, under a name that says so; the key equals a backfill.
+    let aside: Vec<String> = std::fs::read_dir(file.parent().unwrap())
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("www_site001_example_org_1000_10.rrd.damaged-"))
+        .collect();
+    assert_eq!(aside.len(), 1, "{aside:?}");
+    let reference = dir.path().join("reference");
+    let (code, stderr) = backfill(&data, &reference, &ARCHIVE_WINDOW);
+    assert_eq!(code, 0, "{stderr}");
+    assert_same_trees(
+        &rrd,
+        &reference,
+        END_2007_02_19 - 4 * 86_400,
+        END_2007_02_19,
+    );
+}

@@ -290,8 +290,16 @@ fn write_series(
         };
         return Ok((action, written));
     }
-    let last = store::last_update(&path)?;
-    if misses_late_data(series, &path, last, &target.layout)? {
+    let late = store::last_update(&path)
+        .and_then(|last| Ok((last, misses_late_data(series, &path, last, &target.layout)?)));
+    let (last, late) = match late {
+        Ok(found) => found,
+        Err(e) if !permission_denied(&e) && store::info(&path).is_err() => {
+            return damaged(series, &path, target, partial, e);
+        }
+        Err(e) => return Err(e),
+    };
+    if late {
         if partial {
             return Ok((Action::Deferred, 0));
         }
@@ -319,6 +327,39 @@ fn write_series(
         Ok(written)
     })?;
     Ok((Action::Appended, written))
+}
+
+/// Whether the file system refused this process (librrd says it with strerror too).
+fn permission_denied(e: &StoreError) -> bool {
+    e.message.contains("Permission denied") || e.message.contains("Operation not permitted")
+}
+
+/// A file librrd cannot read (bit rot, a bad copy). The nightly append cannot help it: its
+/// error says what does. `update --full` has the key's whole window: it keeps the damaged file
+/// aside, as `<name>.rrd.damaged-<UTC time>`, and builds the key anew.
+fn damaged(
+    series: &Series,
+    path: &Path,
+    target: &Target,
+    partial: bool,
+    error: StoreError,
+) -> Result<(Action, u64), StoreError> {
+    if partial {
+        return Err(StoreError {
+            path: error.path,
+            message: format!(
+                "{}; the file cannot be read: `pinger-smokeping update --full` rebuilds it from \
+                 the archive and keeps this one aside",
+                error.message
+            ),
+        });
+    }
+    let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ");
+    let mut aside = path.as_os_str().to_owned();
+    aside.push(format!(".damaged-{stamp}"));
+    std::fs::rename(path, &aside)
+        .map_err(|e| io_error(path, "cannot set the damaged file aside", e))?;
+    Ok((Action::Rebuilt, build(series, path, target, None)?))
 }
 
 /// Appends samples `from..` in place under an undo journal (see [`journal`]); `None` when the
