@@ -106,3 +106,31 @@ fn all_keys_all_ranges() {
         png_size(&std::fs::read(&f).unwrap());
     }
 }
+
+#[test]
+fn all_keys_of_one_monitor_and_size() {
+    let dir = tempfile::tempdir().unwrap();
+    let rrd = fixture_rrds(dir.path());
+    let out = dir.path().join("graphs");
+    let (code, _, stderr) = run(&[
+        "graph",
+        "--rrd",
+        rrd.to_str().unwrap(),
+        "--all",
+        "--monitor",
+        "monitor.niit.edu.pk",
+        "--bytes",
+        "100",
+        "--out-dir",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("8 images for 2 keys"), "{stderr}");
+    let drawn: Vec<_> = walkdir::WalkDir::new(&out)
+        .into_iter()
+        .flatten()
+        .filter(|e| e.file_type().is_file())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(drawn.iter().all(|n| n.contains("_100_10_")), "{drawn:?}");
+}

@@ -212,6 +212,42 @@ fn the_debian_package_installs_runs_as_its_user_and_leaves_the_data_on_removal()
     );
     assert!(completion.contains("pinger-smokeping"), "{completion}");
 
+    // The installed README and the pages it links: every relative link leads to a file the
+    // package ships.
+    let doc = Path::new("/usr/share/doc/pinger-smokeping");
+    let mut pages = vec![doc.join("README.md")];
+    let mut seen = std::collections::HashSet::new();
+    let mut checked = 0;
+    while let Some(page) = pages.pop() {
+        let page = page.canonicalize().unwrap_or(page);
+        if !seen.insert(page.clone()) {
+            continue;
+        }
+        let text =
+            std::fs::read_to_string(&page).unwrap_or_else(|e| panic!("{}: {e}", page.display()));
+        for link in text
+            .split("](")
+            .skip(1)
+            .filter_map(|rest| rest.split(')').next())
+        {
+            let target = link.split('#').next().unwrap();
+            if target.is_empty() || target.starts_with("http") {
+                continue;
+            }
+            let file = page.parent().unwrap().join(target);
+            assert!(
+                file.exists(),
+                "{} links {target}, which the package does not ship",
+                page.display()
+            );
+            checked += 1;
+            if target.ends_with(".md") {
+                pages.push(file);
+            }
+        }
+    }
+    assert!(checked >= 10, "{checked} links checked");
+
     // The package's user: a system user, owning the state and log directories.
     let passwd = ok("getent", &["passwd", "pinger-smokeping"]);
     let fields: Vec<&str> = passwd.trim().split(':').collect();

@@ -290,3 +290,28 @@ fn a_key_in_several_directories_is_counted_once_per_slot() {
     assert!(stderr.contains("1 duplicates dropped"), "{stderr}");
     assert!(stderr.contains("keys: 4 with 7 samples"), "{stderr}");
 }
+
+#[test]
+fn scan_of_one_monitor_reads_only_its_files() {
+    let (code, stdout, stderr) = run(&[
+        "scan",
+        "--data",
+        "fixtures/archive",
+        "--end",
+        "2007-02-19",
+        "--days",
+        "3",
+        "--monitor",
+        "pinger.mon00.example.edu",
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    // Its three daily files and `old/` (a directory not named after a monitor: read); the
+    // other two monitors' four files are left out unread.
+    assert!(stderr.contains("scan: 4 files read"), "{stderr}");
+    assert!(
+        stderr.contains("left out: 4 files in the directories of monitors the filter drops"),
+        "{stderr}"
+    );
+    assert!(stdout.starts_with("pinger.mon00.example.edu\n"), "{stdout}");
+    assert_eq!(stdout.matches("****").count(), 1, "{stdout}");
+}

@@ -300,6 +300,10 @@ pub struct GraphArgs {
     /// Directory for --all.
     #[arg(long, value_name = "DIR", default_value = "graphs")]
     pub out_dir: PathBuf,
+
+    /// Which keys --all draws.
+    #[command(flatten)]
+    pub filter: FilterArgs,
 }
 
 /// `export`.
@@ -528,7 +532,10 @@ impl Cli {
                 write(&mut layer, &a.write);
                 layer.stale_after = a.stale_after.clone();
             }
-            Command::Graph(a) => layer.rrd = a.rrd.clone(),
+            Command::Graph(a) => {
+                layer.rrd = a.rrd.clone();
+                layer.filter = a.filter.layer();
+            }
             Command::Export(a) => {
                 layer.rrd = a.rrd.clone();
                 layer.filter = a.filter.layer();

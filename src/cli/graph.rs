@@ -54,6 +54,11 @@ pub fn run(settings: &Settings, args: &GraphArgs, quiet: bool) -> Result<Status>
         crate::say!("graph: wrote {}", output.display());
         return Ok(Status::Done);
     }
+    let filter = settings.filter();
+    let keys: Vec<Key> = keys
+        .into_iter()
+        .filter(|k| filter.keeps(&k.monitor, &k.remote, k.bytes))
+        .collect();
     let bars = Bars::new(quiet);
     bars.begin(Stage::Drawing, keys.len() as u64);
     let mut failed = 0;

@@ -77,6 +77,13 @@ pub fn print(out: &mut impl Write, s: &RunSummary<'_>) -> std::io::Result<()> {
         r.duplicates
     )?;
     writeln!(out, "  keys: {} with {} samples", r.keys, r.samples)?;
+    if r.files_other_monitors > 0 {
+        writeln!(
+            out,
+            "  left out: {} files in the directories of monitors the filter drops",
+            r.files_other_monitors
+        )?;
+    }
     if r.incomplete_last_lines > 0 {
         writeln!(
             out,

@@ -49,6 +49,7 @@ pub fn run(settings: &Settings, args: &WriteArgs, how: How, quiet: bool) -> Resu
         );
     }
     let window_end = selection.window.end;
+    let shard = selection.filter.shard;
     let data = selection.data.clone();
     let target = Target {
         rrd_dir: settings.rrd()?.to_path_buf(),
@@ -124,7 +125,9 @@ pub fn run(settings: &Settings, args: &WriteArgs, how: How, quiet: bool) -> Resu
                 data.display()
             );
         }
-        if let Some(limit) = settings.stale_after() {
+        // A shard sees a part of the archive only: the tree as a whole is checked by the run
+        // that finishes the shards' work, or by the next whole run.
+        if let Some(limit) = settings.stale_after().filter(|_| shard.is_none()) {
             if let Some(message) = staleness(run.newest, window_end, limit, &data) {
                 crate::say!("{command}: error: {message}");
                 stale = true;

@@ -50,6 +50,9 @@ pub struct ReadStats {
     pub files_unchanged: usize,
     /// Files the previous run read that are gone.
     pub files_gone: usize,
+    /// Files left out because they sit in the directory of a monitor the filter drops, and
+    /// begin with that monitor's lines (SLAC's `<root>/<monitor>/` layout).
+    pub files_other_monitors: usize,
     /// Bytes of text read (after decompression).
     pub bytes_read: u64,
     /// The files' bytes as stored (compressed), for the bench's NFS figures.
@@ -107,6 +110,7 @@ impl ReadStats {
         self.files_outside_window += other.files_outside_window;
         self.files_unchanged += other.files_unchanged;
         self.files_gone += other.files_gone;
+        self.files_other_monitors += other.files_other_monitors;
         self.incomplete_last_lines += other.incomplete_last_lines;
         self.duplicates += other.duplicates;
         self.keys += other.keys;
@@ -372,8 +376,62 @@ pub fn list(selection: &Selection) -> (archive::Listing, ReadStats, Vec<ArchiveE
         &selection.window,
         selection.seen.as_deref(),
     );
-    let (stats, errors) = listing_figures(&mut listing);
+    let (mut stats, errors) = listing_figures(&mut listing);
+    if selection.filter.selects_monitors() {
+        stats.files_other_monitors = leave_out_other_monitors(selection, &mut listing);
+    }
     (listing, stats, errors)
+}
+
+/// With a filter that keeps some monitors (`--monitor`, `--shard`), leaves out the files of
+/// SLAC's `<root>/<monitor>/` layout that belong to monitors it drops: a file is left out
+/// when it sits in a top directory named after a monitor the filter drops and its first line
+/// is that monitor's. Keys still come from the lines: a file whose first line is another
+/// monitor's, or a directory named otherwise (yearly directories mix monitors), is read.
+/// Returns how many files were left out.
+fn leave_out_other_monitors(selection: &Selection, listing: &mut archive::Listing) -> usize {
+    let filter = &selection.filter;
+    let other: Vec<bool> = listing
+        .files
+        .par_iter()
+        .map(|path| {
+            let Some(dir) = top_dir(&selection.data, path) else {
+                return false;
+            };
+            !filter.may_keep_monitor(dir) && first_monitor(path).as_deref() == Some(dir)
+        })
+        .collect();
+    let mut keep = other.iter().map(|o| !o);
+    let mut versions = other.iter().map(|o| !o);
+    listing.files.retain(|_| keep.next().unwrap_or(true));
+    listing.versions.retain(|_| versions.next().unwrap_or(true));
+    other.iter().filter(|&&o| o).count()
+}
+
+/// The name of the directory right below `root` that holds `path`, if any.
+fn top_dir<'a>(root: &Path, path: &'a Path) -> Option<&'a str> {
+    let mut parts = path.strip_prefix(root).ok()?.components();
+    let dir = parts.next()?;
+    parts.next()?;
+    dir.as_os_str().to_str()
+}
+
+/// The monitor of the first accepted line within a file's first 64 KiB of text.
+fn first_monitor(path: &Path) -> Option<String> {
+    use std::io::{BufRead, Read};
+    let reader = archive::open(path).ok()?;
+    let mut head = std::io::BufReader::new(reader.take(64 * 1024));
+    let mut parser = LineParser::new();
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        if head.read_until(b'\n', &mut line).ok()? == 0 {
+            return None;
+        }
+        if let Ok(Some(record)) = parser.parse(line.strip_suffix(b"\n").unwrap_or(&line)) {
+            return Some(record.monitor.to_string());
+        }
+    }
 }
 
 /// Reads `paths` (in path order) and groups their samples per key; `progress` counts files.

@@ -187,6 +187,25 @@ impl Filter {
     }
 }
 
+impl Filter {
+    /// Whether some line of `monitor` may be kept (its remote and size unknown yet).
+    pub fn may_keep_monitor(&self, monitor: &str) -> bool {
+        (self.monitors.is_empty() || self.monitors.iter().any(|m| m == monitor))
+            && self
+                .shard
+                .is_none_or(|(index, count)| shard_of(monitor, count) == index)
+            && self
+                .keys
+                .as_ref()
+                .is_none_or(|keys| keys.iter().any(|(m, _, _)| m == monitor))
+    }
+
+    /// Whether the filter keeps only some monitors.
+    pub fn selects_monitors(&self) -> bool {
+        !self.monitors.is_empty() || self.shard.is_some() || self.keys.is_some()
+    }
+}
+
 /// The shard (0-based, of `count`) a monitor belongs to: FNV-1a 64 of its name, mod `count`.
 /// Stable across runs, machines and versions, so array jobs agree on who owns what.
 pub fn shard_of(monitor: &str, count: u32) -> u32 {

@@ -99,21 +99,38 @@ pub struct LossBucket {
     pub label: String,
 }
 
+/// SmokePing's loss colour (its newer percentage buckets) for a `fraction` of N pings lost:
+/// 0, any loss under 5 %, >= 5 %, >= 10 %, >= 25 %, >= 50 %, N-1 of N, N of N. The graphs'
+/// band and the web pages' matrix both take their colours from here.
+pub fn loss_color(fraction: f64, n: u32) -> &'static str {
+    let n = f64::from(n.max(1));
+    match fraction {
+        f if f <= 0.0 => "#26ff00",
+        f if f >= 1.0 => "#a00000",
+        f if n > 1.0 && f >= (n - 1.0) / n => "#ff0000",
+        f if f >= 0.50 => "#ff5500",
+        f if f >= 0.25 => "#ff00ff",
+        f if f >= 0.10 => "#7e00ff",
+        f if f >= 0.05 => "#0059ff",
+        _ => "#00b8ff",
+    }
+}
+
 /// SmokePing's percentage buckets (0, >=1 %, >=5 %, >=10 %, >=25 %, >=50 %, N-1, N) for N
 /// pings, as loss counts; buckets no count falls into are left out.
 pub fn loss_buckets(n: u32) -> Vec<LossBucket> {
     let name = |c: u32| -> (&'static str, String) {
         let percent = 100.0 * f64::from(c) / f64::from(n);
-        match c {
-            0 => ("#26ff00", "0".into()),
-            c if c == n => ("#a00000", format!("{n}/{n}")),
-            c if c + 1 == n => ("#ff0000", format!("{c}/{n}")),
-            _ if percent >= 50.0 => ("#ff5500", ">=50%".into()),
-            _ if percent >= 25.0 => ("#ff00ff", ">=25%".into()),
-            _ if percent >= 10.0 => ("#7e00ff", ">=10%".into()),
-            _ if percent >= 5.0 => ("#0059ff", ">=5%".into()),
-            _ => ("#00b8ff", ">=1%".into()),
-        }
+        let label = match c {
+            0 => "0".into(),
+            c if c == n || c + 1 == n => format!("{c}/{n}"),
+            _ if percent >= 50.0 => ">=50%".into(),
+            _ if percent >= 25.0 => ">=25%".into(),
+            _ if percent >= 10.0 => ">=10%".into(),
+            _ if percent >= 5.0 => ">=5%".into(),
+            _ => ">=1%".into(),
+        };
+        (loss_color(f64::from(c) / f64::from(n), n), label)
     };
     let mut buckets: Vec<LossBucket> = Vec::new();
     for c in 0..=n {

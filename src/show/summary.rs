@@ -7,6 +7,7 @@
 //! takes medians); `samples` is the number of rows whose loss is known.
 
 use crate::model::key::Key;
+use crate::model::window::format_time;
 use crate::rrd::store::{self, StoreError};
 use rayon::prelude::*;
 use serde::Serialize;
@@ -27,16 +28,28 @@ pub struct Figures {
     pub remote: String,
     /// Packet size.
     pub bytes: u32,
-    /// Mean packet loss in percent, if any row's loss is known.
+    /// Mean packet loss in percent, if any row's loss is known (written with 3 decimals).
+    #[serde(serialize_with = "three_decimals")]
     pub loss_pct: Option<f64>,
-    /// Upper median of the rows' medians, in ms, if any is known.
+    /// Upper median of the rows' medians, in ms, if any is known (written with 3 decimals).
+    #[serde(serialize_with = "three_decimals")]
     pub median_ms: Option<f64>,
     /// Rows whose loss is known.
     pub samples: u64,
+    /// Ping slots N of the key.
+    pub pings: u32,
     /// The period's start (exclusive), Unix seconds.
     pub start: i64,
     /// The period's end (inclusive), Unix seconds.
     pub end: i64,
+}
+
+/// A figure rounded to 3 decimals, as CSV writes it: `384.676`, not `384.67600000000004`.
+fn three_decimals<S: serde::Serializer>(v: &Option<f64>, s: S) -> Result<S::Ok, S::Error> {
+    match v {
+        Some(v) => s.serialize_f64((v * 1000.0).round() / 1000.0),
+        None => s.serialize_none(),
+    }
 }
 
 /// Accumulates one key's figures row by row.
@@ -72,6 +85,7 @@ impl Tally {
             loss_pct: (self.samples > 0).then(|| 100.0 * self.loss_sum / self.samples as f64),
             median_ms: self.medians.get(self.medians.len() / 2).map(|m| m * 1000.0),
             samples: self.samples,
+            pings: key.pings,
             start,
             end,
         }
@@ -175,6 +189,7 @@ pub fn write(out: &mut impl Write, figures: &[Figures], format: Format) -> io::R
             csv.flush()
         }
         Format::Human => {
+            writeln!(out, "{}", period_line(figures))?;
             let mut sorted: Vec<&Figures> = figures.iter().collect();
             sorted.sort_by(|a, b| {
                 let loss = |f: &Figures| f.loss_pct.unwrap_or(-1.0);
@@ -195,9 +210,64 @@ pub fn write(out: &mut impl Write, figures: &[Figures], format: Format) -> io::R
     }
 }
 
+/// What the human form covers: the period and where it ends (one end for every key, or each
+/// key's last sample, between two times).
+fn period_line(figures: &[Figures]) -> String {
+    let Some(first) = figures.first() else {
+        return "no keys".into();
+    };
+    let days = (first.end - first.start) as f64 / 86_400.0;
+    let length = if days.fract() == 0.0 {
+        format!("{days} days")
+    } else {
+        format!("{:.1} hours", days * 24.0)
+    };
+    let (earliest, latest) = figures.iter().fold((i64::MAX, i64::MIN), |(a, b), f| {
+        (a.min(f.end), b.max(f.end))
+    });
+    let end = if earliest == latest {
+        format!("up to {}", format_time(latest))
+    } else {
+        format!(
+            "up to each key's last sample ({} to {})",
+            format_time(earliest),
+            format_time(latest)
+        )
+    };
+    format!("loss and median RTT over the {length} {end}, worst loss first")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn json_figures_have_three_decimals_and_the_human_form_says_its_period() {
+        let f = Figures {
+            key: "m_r_100_10".into(),
+            monitor: "m".into(),
+            remote: "r".into(),
+            bytes: 100,
+            loss_pct: Some(12.345_678),
+            median_ms: Some(384.676_000_000_000_04),
+            samples: 3,
+            pings: 10,
+            start: 1_171_238_400,
+            end: 1_171_843_200,
+        };
+        let mut out = Vec::new();
+        write(&mut out, std::slice::from_ref(&f), Format::Json).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.contains("\"loss_pct\": 12.346,"), "{text}");
+        assert!(text.contains("\"median_ms\": 384.676,"), "{text}");
+        let mut out = Vec::new();
+        write(&mut out, &[f], Format::Human).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(
+            text.starts_with("loss and median RTT over the 7 days up to 2007-02-19T00:00:00Z"),
+            "{text}"
+        );
+    }
 
     fn key() -> Key {
         Key {

@@ -203,7 +203,7 @@ impl Metric {
     /// The colour and the legend label of a key's figures.
     pub fn color(self, f: &Figures) -> (&'static str, &'static str) {
         match self {
-            Metric::Loss => loss_color(f.loss_pct),
+            Metric::Loss => loss_color(f.loss_pct, f.pings),
             Metric::Rtt => rtt_color(f.median_ms),
         }
     }
@@ -226,12 +226,12 @@ impl Metric {
 /// No data.
 const UNKNOWN_COLOR: (&str, &str) = ("#d9d9d9", "no data");
 
-/// SmokePing's loss colours, by mean loss: 0, under 1 %, >= 1 %, >= 5 %, >= 10 %, >= 25 %,
-/// >= 50 %, >= 90 % (9 of 10) and 100 %.
-const LOSS_COLORS: [(&str, &str); 9] = [
+/// The legend of the loss colours: SmokePing's buckets, as the graphs draw them
+/// (`graph::loss_color`), for 10 pings: 0, any loss under 5 %, >= 5 %, >= 10 %, >= 25 %,
+/// >= 50 %, 9 of 10 and 10 of 10.
+const LOSS_COLORS: [(&str, &str); 8] = [
     ("#26ff00", "0"),
-    ("#9dff7f", "<1%"),
-    ("#00b8ff", ">=1%"),
+    ("#00b8ff", ">0"),
     ("#0059ff", ">=5%"),
     ("#7e00ff", ">=10%"),
     ("#ff00ff", ">=25%"),
@@ -240,23 +240,17 @@ const LOSS_COLORS: [(&str, &str); 9] = [
     ("#a00000", "100%"),
 ];
 
-/// The colour of a mean loss percentage.
-pub fn loss_color(loss_pct: Option<f64>) -> (&'static str, &'static str) {
+/// The colour and legend label of a mean loss percentage of N pings: the graphs' colour.
+pub fn loss_color(loss_pct: Option<f64>, pings: u32) -> (&'static str, &'static str) {
     let Some(p) = loss_pct else {
         return UNKNOWN_COLOR;
     };
-    let i = match p {
-        p if p <= 0.0 => 0,
-        p if p < 1.0 => 1,
-        p if p < 5.0 => 2,
-        p if p < 10.0 => 3,
-        p if p < 25.0 => 4,
-        p if p < 50.0 => 5,
-        p if p < 90.0 => 6,
-        p if p < 100.0 => 7,
-        _ => 8,
-    };
-    LOSS_COLORS[i]
+    let color = graph::loss_color(p / 100.0, pings);
+    LOSS_COLORS
+        .iter()
+        .copied()
+        .find(|(c, _)| *c == color)
+        .unwrap_or((color, ""))
 }
 
 /// Viridis, light (near) to dark (far), by median RTT.
@@ -344,9 +338,12 @@ pub fn matrix(figures: &[Figures], metric: Metric, page: usize, query: &str) -> 
                 h2 { a href={ "/monitor/" (monitor) } { (monitor) } }
                 div class="cells" {
                     @for f in figures.iter().filter(|f| f.monitor == *monitor) {
+                        // Labelled for screen readers, and on hover or focus (a tap on a
+                        // phone) with the remote and size; the figures in the title.
                         a class="cell" href={ "/key/" (f.key) }
                             style={ "background:" (metric.color(f).0) }
-                            title=(cell_title(f)) data-loss=(number(f.loss_pct, "", 2)) {
+                            title=(cell_title(f)) aria-label=(cell_title(f))
+                            data-loss=(number(f.loss_pct, "", 2)) {
                             span { (f.remote) " " (f.bytes) }
                         }
                     }
@@ -512,7 +509,7 @@ pub fn worst_table(rows: &[Worst], sorted: Column, descending: bool, query: &str
                         td { (f.monitor) }
                         td { a href={ "/key/" (f.key) } { (f.remote) } }
                         td { (f.bytes) }
-                        td { span class="swatch" style={ "background:" (loss_color(f.loss_pct).0) } {} (number(f.loss_pct, "", 2)) }
+                        td { span class="swatch" style={ "background:" (loss_color(f.loss_pct, f.pings).0) } {} (number(f.loss_pct, "", 2)) }
                         td { (number(f.median_ms, "", 3)) }
                         td { (w.change.map_or("-".into(), |c| format!("{c:+.2}"))) }
                         td { (f.samples) }
@@ -584,8 +581,10 @@ main.wide{max-width:none}select{font:inherit;padding:.35em}\
 .legend{display:flex;flex-wrap:wrap;gap:.3em 1em;font-size:.85em}.legend li{border:0;padding:0}\
 .swatch{display:inline-block;width:.9em;height:.9em;margin-right:.3em;vertical-align:-.1em;border:1px solid #999}\
 .mrow h2{font-size:.95em;margin:.8em 0 .2em}.cells{display:flex;flex-wrap:wrap;gap:2px}\
-.cell{width:14px;height:14px;border:1px solid rgba(0,0,0,.25)}.cell span{display:none}\
+.cell{width:14px;height:14px;border:1px solid rgba(0,0,0,.25);position:relative}.cell span{display:none}\
 .cell:hover,.cell:focus{outline:2px solid #000}\
+.cell:hover span,.cell:focus span{display:block;position:absolute;left:0;top:17px;z-index:1;\
+background:#fff;color:#222;border:1px solid #999;padding:0 .3em;font-size:.8em;white-space:nowrap}\
 .scroll{overflow-x:auto}table.worst{border-collapse:collapse;font-size:.9em;background:#fff}\
 .worst th,.worst td{padding:.3em .5em;border-bottom:1px solid #e4e4e4;text-align:left;white-space:nowrap}\
 .worst img{display:block}";
@@ -603,6 +602,7 @@ mod tests {
             loss_pct: loss,
             median_ms: median,
             samples: 10,
+            pings: 10,
             start: 0,
             end: 86_400,
         }
@@ -610,11 +610,20 @@ mod tests {
 
     #[test]
     fn colours_follow_smokeping_loss_buckets_and_a_viridis_rtt_scale() {
-        assert_eq!(loss_color(Some(0.0)).1, "0");
-        assert_eq!(loss_color(Some(0.5)).1, "<1%");
-        assert_eq!(loss_color(Some(12.0)).1, ">=10%");
-        assert_eq!(loss_color(Some(100.0)).1, "100%");
-        assert_eq!(loss_color(None).1, "no data");
+        assert_eq!(loss_color(Some(0.0), 10).1, "0");
+        assert_eq!(loss_color(Some(0.5), 10).1, ">0");
+        assert_eq!(loss_color(Some(12.0), 10).1, ">=10%");
+        assert_eq!(loss_color(Some(92.0), 10).1, ">=90%");
+        assert_eq!(loss_color(Some(100.0), 10).1, "100%");
+        assert_eq!(loss_color(None, 10).1, "no data");
+        // The same colours as the graphs' band, bucket by bucket.
+        for c in 0..=10 {
+            let pct = 10.0 * f64::from(c);
+            assert_eq!(
+                loss_color(Some(pct), 10).0,
+                graph::loss_color(f64::from(c) / 10.0, 10)
+            );
+        }
         assert_eq!(rtt_color(Some(5.0)).0, "#fde725");
         assert_eq!(rtt_color(Some(5000.0)).0, "#440154");
     }
@@ -630,6 +639,10 @@ mod tests {
         assert!(html.contains("style=\"background:#7e00ff\""), "{html}");
         assert!(
             html.contains("loss 12.50 %, median 40.000 ms, 10 samples"),
+            "{html}"
+        );
+        assert!(
+            html.contains("aria-label=\"m.org to r&lt;x&gt;, 100 bytes: loss 12.50 %"),
             "{html}"
         );
     }

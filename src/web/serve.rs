@@ -353,6 +353,9 @@ impl NetQuery {
     }
 }
 
+/// The period the network pages show unless asked otherwise, the same on each.
+const DEFAULT_PERIOD: &str = "7d";
+
 /// The keys of the network pages: all, or one packet size.
 fn net_keys(app: &App, net: &Net) -> Vec<Key> {
     app.keys()
@@ -362,7 +365,7 @@ fn net_keys(app: &App, net: &Net) -> Vec<Key> {
 }
 
 async fn matrix_page(State(app): State<Arc<App>>, Query(q): Query<NetQuery>) -> Response {
-    let net = match q.net("30d") {
+    let net = match q.net(DEFAULT_PERIOD) {
         Ok(net) => net,
         Err(message) => return bad_request(&message),
     };
@@ -398,7 +401,7 @@ async fn matrix_page(State(app): State<Arc<App>>, Query(q): Query<NetQuery>) -> 
 }
 
 async fn worst_page(State(app): State<Arc<App>>, Query(q): Query<NetQuery>) -> Response {
-    let net = match q.net("7d") {
+    let net = match q.net(DEFAULT_PERIOD) {
         Ok(net) => net,
         Err(message) => return bad_request(&message),
     };
