@@ -24,7 +24,15 @@ FUZZ_FLAGS := -max_len=200000 -rss_limit_mb=512 -timeout=10 -print_final_stats=1
 DEB_TOOLS := lintian dpkg-dev
 CARGO_DEB_VERSION := 3.8.0
 
-.PHONY: deps test-deps fuzz-deps deb-deps install demo test bench lint fuzz fuzz-smoke deb
+# perfSONAR's esmond clients (PyPI esmond-client 4.2.1, Python 2 only), unmodified, for the
+# esmond API tests: installed with pyenv's Python 2.7 into a directory of their own, with the
+# last requests and python-dateutil versions that support it.
+PYTHON27 := $(shell pyenv root 2>/dev/null || echo $$HOME/.pyenv)/versions/2.7.18/bin/python2.7
+ESMOND_CLIENT := target/esmond-client
+ESMOND_PACKAGES := esmond-client==4.2.1 requests==2.27.1 urllib3==1.26.18 chardet==4.0.0 \
+	idna==2.10 certifi==2020.4.5.1 python-dateutil==2.8.2 six==1.16.0
+
+.PHONY: deps test-deps esmond-client fuzz-deps deb-deps install demo test bench lint fuzz fuzz-smoke deb
 
 deps:
 	@$(MAKE) --no-print-directory install PACKAGES="$(DEB_PACKAGES)"
@@ -32,6 +40,16 @@ deps:
 
 test-deps: deps
 	@$(MAKE) --no-print-directory install PACKAGES="$(TEST_PACKAGES)"
+	@$(MAKE) --no-print-directory esmond-client
+
+# A missing Python 2.7 is said here; the tests then fail under CI=true (they never skip there).
+esmond-client:
+	@if [ -x $(ESMOND_CLIENT)/bin/esmond-ps-get ]; then :; \
+	elif [ -x $(PYTHON27) ]; then \
+	  echo "installing esmond-client 4.2.1 into $(ESMOND_CLIENT)"; \
+	  $(PYTHON27) -m pip install -q --disable-pip-version-check --no-warn-script-location \
+	    --prefix $(CURDIR)/$(ESMOND_CLIENT) $(ESMOND_PACKAGES) 2>&1 | grep -v DEPRECATION || true; \
+	else echo "warning: $(PYTHON27) not found: the esmond client tests cannot run"; fi
 
 install:
 	@missing=""; for p in $(PACKAGES); do \

@@ -6,6 +6,7 @@ mod convert;
 mod cron;
 mod daemon;
 mod deploy;
+mod esmond;
 mod export;
 mod faults;
 mod graph;

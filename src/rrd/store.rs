@@ -485,6 +485,8 @@ pub struct Span {
     pub last: i64,
     /// Seconds covered by the archive that reaches furthest back.
     pub reach: i64,
+    /// Seconds covered by the longest archive at full resolution (one step a row).
+    pub finest: i64,
 }
 
 impl Span {
@@ -508,7 +510,7 @@ pub fn span(path: &Path) -> Result<Span, StoreError> {
     };
     let step = number("step")?;
     let last = number("last_update")?;
-    let mut reach = 0;
+    let (mut reach, mut finest) = (0, 0);
     for i in 0.. {
         let (Ok(rows), Ok(steps)) = (
             number(&format!("rra[{i}].rows")),
@@ -517,8 +519,16 @@ pub fn span(path: &Path) -> Result<Span, StoreError> {
             break;
         };
         reach = reach.max(rows.saturating_mul(steps).saturating_mul(step));
+        if steps == 1 {
+            finest = finest.max(rows.saturating_mul(step));
+        }
     }
-    Ok(Span { step, last, reach })
+    Ok(Span {
+        step,
+        last,
+        reach,
+        finest,
+    })
 }
 
 /// Fetches AVERAGE rows covering `(start, end]` at the file's finest resolution, cut to what

@@ -1,6 +1,7 @@
 //! The RRDs read back: graphs, exported rows, per-key figures, and the SmokePing config that
 //! shows the files in a stock SmokePing.
 
+pub mod esmond;
 pub mod export;
 pub mod graph;
 pub mod smokeping;

@@ -48,14 +48,17 @@ const BLOCKING_SLOTS: usize = 16;
 /// How long a client waits for a render or an export before it gets 503.
 const BLOCKING_TIMEOUT: Duration = Duration::from_secs(30);
 
-struct App {
-    rrd: PathBuf,
+/// The web app's state: the tree, its keys and the caches.
+pub(super) struct App {
+    pub(super) rrd: PathBuf,
     /// Days of the window: what an export gives when no range is asked for.
     days: i64,
     keys: Mutex<KeyList>,
     images: Mutex<HashMap<String, CachedImage>>,
     figures: Mutex<HashMap<FiguresKey, CachedFigures>>,
     slots: Arc<tokio::sync::Semaphore>,
+    /// The esmond archive's view of the keys (see `web::esmond`).
+    pub(super) esmond: Mutex<crate::web::esmond::Index>,
 }
 
 /// A key's figures over a period ending at a given time (or at its last update).
@@ -70,16 +73,17 @@ type CachedImage = (SystemTime, Arc<Vec<u8>>);
 /// The keys of srcdest.txt, re-read when the file changes (the nightly update adds keys).
 struct KeyList {
     read_at: Option<SystemTime>,
-    keys: Vec<Key>,
+    keys: Arc<Vec<Key>>,
 }
 
 impl App {
-    fn keys(&self) -> Vec<Key> {
+    /// The keys of srcdest.txt, as last read.
+    pub(super) fn keys(&self) -> Arc<Vec<Key>> {
         let path = self.rrd.join(srcdest::FILE);
         let modified = std::fs::metadata(&path).and_then(|m| m.modified()).ok();
         let mut list = self.keys.lock().unwrap_or_else(|p| p.into_inner());
         if list.read_at != modified || modified.is_none() {
-            list.keys = crate::rrd::srcdest::read(&path, None);
+            list.keys = Arc::new(crate::rrd::srcdest::read(&path, None));
             list.read_at = modified;
         }
         list.keys.clone()
@@ -144,7 +148,7 @@ impl App {
 
     /// Runs librrd work on the blocking pool, within [`BLOCKING_SLOTS`] and
     /// [`BLOCKING_TIMEOUT`]; the slot is held until the work itself ends.
-    async fn off_thread<T: Send + 'static>(
+    pub(super) async fn off_thread<T: Send + 'static>(
         &self,
         work: impl FnOnce() -> T + Send + 'static,
     ) -> Result<T, Response> {
@@ -182,11 +186,12 @@ pub fn serve(rrd: PathBuf, listen: SocketAddr, days: i64) -> Result<()> {
         days,
         keys: Mutex::new(KeyList {
             read_at: None,
-            keys: Vec::new(),
+            keys: Arc::new(Vec::new()),
         }),
         images: Mutex::new(HashMap::new()),
         figures: Mutex::new(HashMap::new()),
         slots: Arc::new(tokio::sync::Semaphore::new(BLOCKING_SLOTS)),
+        esmond: Mutex::new(crate::web::esmond::Index::default()),
     });
     let router = Router::new()
         .route("/", get(index))
@@ -197,6 +202,7 @@ pub fn serve(rrd: PathBuf, listen: SocketAddr, days: i64) -> Result<()> {
         .route("/matrix", get(matrix_page))
         .route("/worst", get(worst_page))
         .route("/monitor/{monitor}", get(monitor_page))
+        .merge(crate::web::esmond::routes())
         .with_state(app);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_io()
@@ -359,8 +365,9 @@ const DEFAULT_PERIOD: &str = "7d";
 /// The keys of the network pages: all, or one packet size.
 fn net_keys(app: &App, net: &Net) -> Vec<Key> {
     app.keys()
-        .into_iter()
+        .iter()
         .filter(|k| net.bytes.is_none_or(|b| k.bytes == b))
+        .cloned()
         .collect()
 }
 
@@ -480,8 +487,9 @@ async fn worst_page(State(app): State<Arc<App>>, Query(q): Query<NetQuery>) -> R
 async fn monitor_page(State(app): State<Arc<App>>, UrlPath(monitor): UrlPath<String>) -> Response {
     let keys: Vec<Key> = app
         .keys()
-        .into_iter()
+        .iter()
         .filter(|k| k.monitor == monitor)
+        .cloned()
         .collect();
     if keys.is_empty() {
         return not_found("No such monitor.");
