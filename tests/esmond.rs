@@ -126,7 +126,7 @@ impl Tree {
             .find(|m| {
                 m["source"] == source
                     && m["destination"] == destination
-                    && m["ip-packet-size"] == bytes.to_string()
+                    && m["ip-packet-size"].as_str().and_then(|s| s.parse().ok()) == Some(bytes)
             })
             .unwrap_or_else(|| panic!("no metadata for {source} {destination} {bytes}"))
     }
