@@ -11,3 +11,4 @@ pub mod journal;
 pub mod lock;
 pub mod srcdest;
 pub mod store;
+pub mod updates;

@@ -104,6 +104,9 @@ pub struct Outcome {
     pub key: Key,
     /// The action and the samples written, or why it failed.
     pub result: Result<(Action, u64), KeyError>,
+    /// The file's last update after this run, when the run wrote it (its last sample's
+    /// slot).
+    pub last: Option<i64>,
 }
 
 /// Counts of the writing stage.
@@ -152,14 +155,22 @@ pub fn convert(
             let s = collection.series(i);
             let result = match refused.get(&s.key) {
                 Some(refusal) => Err(KeyError::Refused(refusal.clone())),
-                None => write_series(&s, target, mode, staging.as_ref()).map_err(KeyError::Store),
+                None => written_series(&s, target, mode, staging.as_ref()).map_err(KeyError::Store),
             };
             crate::rrd::faults::point("mid-batch");
             progress.advance(Stage::Writing);
             if let Err(message) = &result {
                 progress.error(&format!("{}: {message}", s.key));
             }
-            Outcome { key: s.key, result }
+            let (result, last) = match result {
+                Ok((action, written, last)) => (Ok((action, written)), last),
+                Err(e) => (Err(e), None),
+            };
+            Outcome {
+                key: s.key,
+                result,
+                last,
+            }
         })
         .collect();
     if let Some(staging) = staging {
@@ -263,6 +274,25 @@ impl WriteStats {
         }
         stats
     }
+}
+
+/// Writes one key's series; returns the action, the samples written and the file's last
+/// update afterwards, when known (not for a key deferred to a whole-window read).
+fn written_series(
+    series: &Series,
+    target: &Target,
+    mode: Mode,
+    staging: Option<&atomic::Staging>,
+) -> Result<(Action, u64, Option<i64>), StoreError> {
+    let (action, written) = write_series(series, target, mode, staging)?;
+    let last = match action {
+        Action::Deferred => None,
+        // Unchanged: nothing was newer than the file's last update, which is read again
+        // (from the page cache: write_series just read it).
+        Action::Unchanged => store::last_update(&series.key.rrd_path(&target.rrd_dir)).ok(),
+        _ => series.slots.last().copied(),
+    };
+    Ok((action, written, last))
 }
 
 fn write_series(
@@ -665,6 +695,7 @@ mod tests {
             outcomes.push(Outcome {
                 key: key.clone(),
                 result: Ok((Action::Created, 1)),
+                last: None,
             });
         }
         let failed = staging.commit(true);

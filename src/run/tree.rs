@@ -8,7 +8,8 @@
 //! 3. the whole-window pass: keys that need the whole window (new files and late data in an
 //!    incremental update, keys met in several directories) get a second, filtered read
 //!    ([`Writer::rewrite`]);
-//! 4. [`finish`]: rewrite srcdest.txt and the remotes' addresses, and record what was read.
+//! 4. [`finish`]: rewrite srcdest.txt, the remotes' addresses and the keys' last updates, and
+//!    record what was read.
 
 use crate::input::archive::{ArchiveError, Listing, SeenFile};
 use crate::input::collect::{self, Collection, FileOutcome, ReadStats, Selection};
@@ -17,7 +18,7 @@ use crate::model::progress::{Progress, Stage};
 use crate::rrd::atomic::{self, WriteError};
 use crate::rrd::lock::{self, LockError};
 use crate::rrd::store::StoreError;
-use crate::rrd::{addresses, claims, iocount, journal, srcdest};
+use crate::rrd::{addresses, claims, iocount, journal, srcdest, updates};
 use crate::run::convert::{self, Action, Commits, Mode, Outcome, Target, WriteStats};
 use crate::run::state;
 use std::collections::{HashMap, HashSet};
@@ -337,14 +338,20 @@ fn finish(
         .iter()
         .filter_map(|k| Some((k.relative_path(), done.addresses.get(*k)?.clone())))
         .collect();
-    // Shards of one tree share srcdest.txt and the addresses: merge under a short lock.
+    let last_updates: Vec<(String, i64)> = outcomes
+        .iter()
+        .filter_map(|o| Some((o.key.relative_path(), o.last?)))
+        .collect();
+    // Shards of one tree share srcdest.txt and the key lists beside it: merge under a short
+    // lock.
     lock::while_locked(&rrd.join(".pinger-smokeping.srcdest.lock"), || {
         write_srcdest(target, &written)?;
         let options = atomic::Options {
             fsync: target.fsync,
             tag: &target.temp_tag,
         };
-        addresses::merge(rrd, addresses, options)
+        addresses::merge(rrd, addresses, options)?;
+        updates::merge(rrd, last_updates, options)
     })
     .map_err(|source| RunError::SrcdestLock {
         dir: rrd.clone(),

@@ -61,18 +61,78 @@ pub(super) fn routes() -> Router<Arc<App>> {
         )
 }
 
-/// What the list needs of each key: its file's last update, cached by the file's
-/// modification time, and the key by metadata key.
+/// What the list needs of each key, kept between requests: its metadata key and path,
+/// its last update (from the tree's list of last updates, `rrd::updates`, re-read when that
+/// file changes; from the file itself, cached by its modification time, for a key the list
+/// lacks), the remotes' addresses, and each key's metadata object as JSON text.
 #[derive(Default)]
 pub(super) struct Index {
     /// The key list these were made from (the same `Arc` while srcdest.txt is unchanged).
     from: Option<Arc<Vec<Key>>>,
+    /// Per key of `from`, in its order.
+    entries: Vec<Entry>,
+    by_mkey: HashMap<String, usize>,
     /// The tree's step, from its first readable file (a tree has one layout, as SmokePing's
     /// one Database section requires).
     step: Option<i64>,
-    by_mkey: HashMap<String, Key>,
-    /// Per key: the file's modification time and its last update.
-    updated: HashMap<Key, (SystemTime, i64)>,
+    /// `rrd::updates`' list, and the modification time of the file it was read from.
+    updates: (Option<SystemTime>, std::collections::BTreeMap<String, i64>),
+    /// `rrd::addresses`' list, likewise.
+    addresses: (
+        Option<SystemTime>,
+        std::collections::BTreeMap<String, String>,
+    ),
+}
+
+/// One key's entry.
+struct Entry {
+    mkey: String,
+    path: String,
+    /// A last update read from the file itself, and the file's modification time then.
+    own: Option<(SystemTime, i64)>,
+    /// The metadata object as JSON text, and the last update it shows.
+    json: Option<(i64, Arc<str>)>,
+}
+
+impl Index {
+    /// Makes the entries again when the key list changed.
+    fn refresh(&mut self, keys: &Arc<Vec<Key>>) {
+        if self
+            .from
+            .as_ref()
+            .is_some_and(|from| Arc::ptr_eq(from, keys))
+        {
+            return;
+        }
+        self.entries = keys
+            .iter()
+            .map(|k| Entry {
+                mkey: esmond::metadata_key(k),
+                path: k.relative_path(),
+                own: None,
+                json: None,
+            })
+            .collect();
+        self.by_mkey = (self.entries.iter().enumerate())
+            .map(|(i, e)| (e.mkey.clone(), i))
+            .collect();
+        self.from = Some(keys.clone());
+    }
+}
+
+/// Re-reads a list beside the RRDs when its file changed.
+fn reread<T: Default>(
+    rrd: &std::path::Path,
+    name: &str,
+    list: &mut (Option<SystemTime>, T),
+    read: impl FnOnce() -> T,
+) {
+    let at = std::fs::metadata(rrd.join(name))
+        .and_then(|m| m.modified())
+        .ok();
+    if at.is_none() || at != list.0 {
+        *list = (at, if at.is_some() { read() } else { T::default() });
+    }
 }
 
 /// A JSON answer with esmond's content type, exactly.
@@ -237,66 +297,85 @@ fn uri(mkey: &str) -> String {
 }
 
 impl App {
-    /// Every key with its metadata key and last update; files that cannot be read are left
-    /// out. Last updates are read again only for files modified since.
-    fn esmond_keys(&self) -> Vec<(Key, String, i64)> {
+    /// Every key's position in the key list and its last update; keys whose last update is
+    /// not known (no list entry, no readable file) are left out.
+    fn esmond_keys(&self) -> (Arc<Vec<Key>>, Vec<(usize, i64)>) {
         let keys = self.keys();
-        let stamps: Vec<Option<SystemTime>> = {
+        let rrd = &self.rrd;
+        let mut index = self.esmond.lock().unwrap_or_else(|e| e.into_inner());
+        index.refresh(&keys);
+        reread(rrd, crate::rrd::updates::FILE, &mut index.updates, || {
+            crate::rrd::updates::read(rrd)
+        });
+        // Keys the list lacks (a tree made before it, or not yet updated): their files.
+        let missing: Vec<usize> = (0..keys.len())
+            .filter(|&i| !index.updates.1.contains_key(&index.entries[i].path))
+            .collect();
+        let cached: Vec<Option<(SystemTime, i64)>> =
+            missing.iter().map(|&i| index.entries[i].own).collect();
+        drop(index);
+        let read: Vec<(usize, Option<(SystemTime, i64)>)> = {
             use rayon::prelude::*;
-            keys.par_iter()
-                .map(|k| {
-                    std::fs::metadata(k.rrd_path(&self.rrd))
-                        .and_then(|m| m.modified())
-                        .ok()
+            (missing.par_iter().zip(cached))
+                .map(|(&i, cached)| {
+                    let file = keys[i].rrd_path(rrd);
+                    let at = std::fs::metadata(&file).and_then(|m| m.modified()).ok();
+                    let own = match (at, cached) {
+                        (Some(at), Some((then, last))) if at == then => Some((then, last)),
+                        (Some(at), _) => {
+                            crate::rrd::store::last_update(&file).ok().map(|l| (at, l))
+                        }
+                        (None, _) => None,
+                    };
+                    (i, own)
                 })
                 .collect()
         };
         let mut index = self.esmond.lock().unwrap_or_else(|e| e.into_inner());
-        if index
-            .from
-            .as_ref()
-            .is_none_or(|from| !Arc::ptr_eq(from, &keys))
-        {
-            index.by_mkey = keys
-                .iter()
-                .map(|k| (esmond::metadata_key(k), k.clone()))
-                .collect();
-            index.from = Some(keys.clone());
+        for (i, own) in read {
+            index.entries[i].own = own;
         }
-        let stale: Vec<usize> = (0..keys.len())
-            .filter(|&i| match (stamps[i], index.updated.get(&keys[i])) {
-                (Some(at), Some((cached, _))) => *cached != at,
-                (Some(_), None) => true,
-                (None, _) => false,
+        let found = (0..keys.len())
+            .filter_map(|i| {
+                let e = &index.entries[i];
+                let last = index
+                    .updates
+                    .1
+                    .get(&e.path)
+                    .copied()
+                    .or(e.own.map(|o| o.1))?;
+                Some((i, last))
             })
             .collect();
-        drop(index);
-        let read: Vec<(usize, Option<i64>)> = {
-            use rayon::prelude::*;
-            stale
-                .par_iter()
-                .map(|&i| {
-                    (
-                        i,
-                        crate::rrd::store::last_update(&keys[i].rrd_path(&self.rrd)).ok(),
-                    )
-                })
-                .collect()
-        };
+        (keys, found)
+    }
+
+    /// The remotes' addresses, as last read.
+    fn esmond_addresses(&self) -> std::collections::BTreeMap<String, String> {
+        let rrd = &self.rrd;
         let mut index = self.esmond.lock().unwrap_or_else(|e| e.into_inner());
-        for (i, last) in read {
-            if let (Some(last), Some(at)) = (last, stamps[i]) {
-                index.updated.insert(keys[i].clone(), (at, last));
+        reread(
+            rrd,
+            crate::rrd::addresses::FILE,
+            &mut index.addresses,
+            || crate::rrd::addresses::read(rrd),
+        );
+        index.addresses.1.clone()
+    }
+
+    /// The metadata object of key `i` of `keys` as JSON text, made once per last update.
+    fn esmond_json(&self, keys: &[Key], i: usize, last: i64, step: i64) -> Arc<str> {
+        let mut index = self.esmond.lock().unwrap_or_else(|e| e.into_inner());
+        let entry = &mut index.entries[i];
+        if let Some((shown, json)) = &entry.json {
+            if *shown == last {
+                return json.clone();
             }
         }
-        keys.iter()
-            .zip(&stamps)
-            .filter_map(|(k, at)| {
-                at.as_ref()?;
-                let (_, last) = index.updated.get(k)?;
-                Some((k.clone(), esmond::metadata_key(k), *last))
-            })
-            .collect()
+        let object = metadata_object(&keys[i], &entry.mkey, last, step);
+        let json: Arc<str> = serde_json::to_string(&object).unwrap_or_default().into();
+        entry.json = Some((last, json.clone()));
+        json
     }
 
     /// The tree's step (PingER's 1800 until a file can be read).
@@ -319,18 +398,8 @@ impl App {
     fn esmond_key(&self, mkey: &str) -> Option<Key> {
         let keys = self.keys();
         let mut index = self.esmond.lock().unwrap_or_else(|e| e.into_inner());
-        if index
-            .from
-            .as_ref()
-            .is_none_or(|from| !Arc::ptr_eq(from, &keys))
-        {
-            index.by_mkey = keys
-                .iter()
-                .map(|k| (esmond::metadata_key(k), k.clone()))
-                .collect();
-            index.from = Some(keys.clone());
-        }
-        index.by_mkey.get(mkey).cloned()
+        index.refresh(&keys);
+        index.by_mkey.get(mkey).map(|&i| keys[i].clone())
     }
 }
 
@@ -347,8 +416,7 @@ fn metadata_object(key: &Key, mkey: &str, last: i64, step: i64) -> Value {
 }
 
 /// Whether a key passes the list's filters (everything but time and paging).
-fn matches(key: &Key, mkey: &str, address: Option<&str>, params: &Params) -> Result<bool, String> {
-    let fields = metadata_fields(key, 0);
+fn matches(key: &Key, address: Option<&str>, params: &Params) -> Result<bool, String> {
     let mut ets: Option<EventType> = None;
     let mut summary: Option<SummaryType> = None;
     let mut window: Option<i64> = None;
@@ -363,7 +431,7 @@ fn matches(key: &Key, mkey: &str, address: Option<&str>, params: &Params) -> Res
             }
             "tool-name" => value == esmond::TOOL_NAME,
             "subject-type" => value == "point-to-point",
-            "metadata-key" => value == mkey,
+            "metadata-key" => *value == esmond::metadata_key(key),
             "event-type" => match EventType::from_name(value) {
                 Ok(et) => {
                     ets = Some(et);
@@ -398,7 +466,10 @@ fn matches(key: &Key, mkey: &str, address: Option<&str>, params: &Params) -> Res
                 true
             }
             // Any other parameter matches a free-form metadata value exactly.
-            other => fields.get(other).and_then(Value::as_str) == Some(value.as_str()),
+            other => {
+                let fields = metadata_fields(key, 0);
+                fields.get(other).and_then(Value::as_str) == Some(value.as_str())
+            }
         };
         if !pass {
             return Ok(false);
@@ -427,6 +498,7 @@ async fn metadata_list(
     headers: HeaderMap,
     Query(params): Query<Params>,
 ) -> Response {
+    let headers_copy = headers.clone();
     let times = match time_filters(&params) {
         Ok(t) => t,
         Err(detail) => return bad(detail),
@@ -438,13 +510,22 @@ async fn metadata_list(
     let worker = app.clone();
     let filters = params.clone();
     let listed = app
-        .off_thread(move || -> Result<(Vec<Value>, usize), String> {
+        .off_thread(move || -> Result<(Vec<u8>, usize), String> {
             let params = filters;
-            let addresses = crate::rrd::addresses::read(&worker.rrd);
-            let mut found = Vec::new();
-            for (key, mkey, last) in worker.esmond_keys() {
+            let (keys, found) = worker.esmond_keys();
+            let by_address = params
+                .iter()
+                .any(|(k, _)| k == "destination" || k == "input-destination");
+            let addresses = if by_address {
+                worker.esmond_addresses()
+            } else {
+                Default::default()
+            };
+            let mut selected = Vec::new();
+            for (i, last) in found {
+                let key = &keys[i];
                 let address = addresses.get(&key.relative_path()).map(String::as_str);
-                if !matches(&key, &mkey, address, &params)? {
+                if !matches(key, address, &params)? {
                     continue;
                 }
                 // esmond's time filters select on the event types' last write.
@@ -453,33 +534,56 @@ async fn metadata_list(
                         continue;
                     }
                 }
-                found.push((key, mkey, last));
+                selected.push((i, last));
             }
-            let total = found.len();
+            let total = selected.len();
             let (limit, offset) = page;
-            let objects = found
+            let step = worker.esmond_step();
+            let shown: Vec<Arc<str>> = selected
                 .iter()
                 .skip(offset)
                 .take(limit)
-                .map(|(key, mkey, last)| metadata_object(key, mkey, *last, worker.esmond_step()))
+                .map(|&(i, last)| worker.esmond_json(&keys, i, last, step))
                 .collect();
-            Ok((objects, total))
+            Ok((join_objects(&shown, total, &headers, &params, page), total))
         })
         .await;
-    let (mut objects, total) = match listed {
+    let (body, total) = match listed {
         Ok(Ok(found)) => found,
         Ok(Err(detail)) => return bad(&detail),
         Err(response) => return response,
     };
-    let path = format!("{PREFIX}/");
-    let (previous, next) = page_links(&headers, &path, &params, page, total);
-    if let Some(Value::Object(first)) = objects.first_mut() {
-        first.insert("metadata-count-total".into(), json!(total));
-        first.insert("metadata-previous-page".into(), json!(previous));
-        first.insert("metadata-next-page".into(), json!(next));
-    }
-    let body = serde_json::to_vec(&objects).unwrap_or_default();
+    let (previous, next) = page_links(&headers_copy, &format!("{PREFIX}/"), &params, page, total);
     json_response(StatusCode::OK, body, link_header(&previous, &next))
+}
+
+/// The list's body: the objects' JSON texts in an array, the first with the paging fields.
+fn join_objects(
+    shown: &[Arc<str>],
+    total: usize,
+    headers: &HeaderMap,
+    params: &Params,
+    page: (usize, usize),
+) -> Vec<u8> {
+    let (previous, next) = page_links(headers, &format!("{PREFIX}/"), params, page, total);
+    let mut body = Vec::with_capacity(shown.iter().map(|s| s.len() + 1).sum::<usize>() + 256);
+    body.push(b'[');
+    for (n, json) in shown.iter().enumerate() {
+        if n > 0 {
+            body.push(b',');
+            body.extend_from_slice(json.as_bytes());
+            continue;
+        }
+        let mut first: Value = serde_json::from_str(json).unwrap_or(Value::Null);
+        if let Value::Object(first) = &mut first {
+            first.insert("metadata-count-total".into(), json!(total));
+            first.insert("metadata-previous-page".into(), json!(previous));
+            first.insert("metadata-next-page".into(), json!(next));
+        }
+        body.extend_from_slice(serde_json::to_string(&first).unwrap_or_default().as_bytes());
+    }
+    body.push(b']');
+    body
 }
 
 async fn metadata_detail(State(app): State<Arc<App>>, UrlPath(mkey): UrlPath<String>) -> Response {
@@ -673,8 +777,7 @@ mod tests {
             bytes: 1000,
             pings: 10,
         };
-        let mk = esmond::metadata_key(&key);
-        let yes = |p: &[(&str, &str)]| matches(&key, &mk, Some("192.0.2.7"), &params(p)).unwrap();
+        let yes = |p: &[(&str, &str)]| matches(&key, Some("192.0.2.7"), &params(p)).unwrap();
         assert!(yes(&[
             ("source", "pinger.slac.stanford.edu"),
             ("tool-name", "pinger/ping")
@@ -693,7 +796,8 @@ mod tests {
             ("summary-type", "statistics")
         ]));
         assert!(!yes(&[("event-type", "histogram-owdelay")]));
-        assert!(matches(&key, &mk, None, &params(&[("summary-window", "x")])).is_err());
+        assert!(yes(&[("metadata-key", &esmond::metadata_key(&key))]));
+        assert!(matches(&key, None, &params(&[("summary-window", "x")])).is_err());
     }
 
     #[test]
