@@ -61,10 +61,13 @@ fn start(rrd: &Path) -> Server {
 }
 
 fn get(url: &str) -> Vec<u8> {
-    let response = ureq::get(url).call().unwrap();
-    let mut body = Vec::new();
-    std::io::Read::read_to_end(&mut response.into_reader(), &mut body).unwrap();
-    body
+    let mut response = ureq::get(url).call().unwrap();
+    response
+        .body_mut()
+        .with_config()
+        .limit(1 << 30)
+        .read_to_vec()
+        .unwrap()
 }
 
 /// Drops the OS page cache when this process may; says whether it did.

@@ -142,16 +142,10 @@ impl Tree {
 
 /// A GET with the exact Content-Type header.
 fn get_raw(url: &str) -> (u16, String, Vec<u8>) {
-    let response = match ureq::get(url).call() {
-        Ok(r) => r,
-        Err(ureq::Error::Status(_, r)) => r,
-        Err(e) => panic!("{url}: {e}"),
-    };
-    let status = response.status();
-    let content_type = response.header("content-type").unwrap_or("").to_string();
-    let mut body = Vec::new();
-    std::io::Read::read_to_end(&mut response.into_reader(), &mut body).unwrap();
-    (status, content_type, body)
+    let answer = crate::util::http("GET", url, None, std::time::Duration::from_secs(60))
+        .unwrap_or_else(|e| panic!("{url}: {e}"));
+    let content_type = answer.header("content-type").unwrap_or("").to_string();
+    (answer.status, content_type, answer.body)
 }
 
 /// A key's slots as `rrdtool fetch` reads them: time -> (loss, pings in ms, 3 decimals).
@@ -574,13 +568,19 @@ fn bad_requests_get_esmonds_answers_and_a_flood_leaves_serve_up() {
         all[3..=5]
     );
     assert_eq!(page("limit=2&offset=4"), all[4..6]);
-    let response = ureq::get(&format!("{base}/?limit=5")).call().unwrap();
-    let link = response.header("link").unwrap_or_default().to_string();
+    let answer = crate::util::http(
+        "GET",
+        &format!("{base}/?limit=5"),
+        None,
+        std::time::Duration::from_secs(60),
+    )
+    .unwrap();
+    let link = answer.header("link").unwrap_or_default().to_string();
     assert!(
         link.contains("offset=5") && link.contains("rel=\"next\""),
         "{link}"
     );
-    let first: Vec<Value> = response.into_json().unwrap();
+    let first: Vec<Value> = serde_json::from_slice(&answer.body).unwrap();
     assert_eq!(first.len(), 5);
     assert_eq!(first[0]["metadata-count-total"], 12);
 
@@ -601,10 +601,10 @@ fn bad_requests_get_esmonds_answers_and_a_flood_leaves_serve_up() {
     let threads: Vec<_> = urls
         .into_iter()
         .map(|url| {
-            std::thread::spawn(move || match ureq::get(&url).call() {
-                Ok(r) => r.status(),
-                Err(ureq::Error::Status(s, _)) => s,
-                Err(e) => panic!("{url}: {e}"),
+            std::thread::spawn(move || {
+                crate::util::http("GET", &url, None, std::time::Duration::from_secs(60))
+                    .unwrap_or_else(|e| panic!("{url}: {e}"))
+                    .status
             })
         })
         .collect();

@@ -96,19 +96,13 @@ fn five_hundred_concurrent_requests_get_answers_and_overload_gets_503() {
             };
             std::thread::spawn(move || {
                 let t = std::time::Instant::now();
-                let status = match ureq::get(&url)
-                    .timeout(std::time::Duration::from_secs(120))
-                    .call()
-                {
-                    Ok(r) => r.status(),
-                    Err(ureq::Error::Status(code, r)) => {
-                        if code == 503 {
-                            assert_eq!(r.header("Retry-After"), Some("2"));
-                        }
-                        code
-                    }
-                    Err(e) => panic!("{url}: {e}"),
-                };
+                let answer =
+                    crate::util::http("GET", &url, None, std::time::Duration::from_secs(120))
+                        .unwrap_or_else(|e| panic!("{url}: {e}"));
+                if answer.status == 503 {
+                    assert_eq!(answer.header("Retry-After"), Some("2"));
+                }
+                let status = answer.status;
                 (status, t.elapsed().as_secs_f64() * 1e3, i % 3 == 2)
             })
         })

@@ -206,18 +206,77 @@ pub fn start_server(rrd: &Path) -> Server {
     Server { child, url }
 }
 
-/// GETs a URL: (status, content type, body).
-pub fn get(url: &str) -> (u16, String, Vec<u8>) {
-    let response = match ureq::get(url).call() {
-        Ok(r) => r,
-        Err(ureq::Error::Status(_, r)) => r,
-        Err(e) => panic!("{url}: {e}"),
+/// An HTTP answer: status, headers (names in lower case) and body.
+pub struct Answer {
+    /// The status code.
+    pub status: u16,
+    /// The headers.
+    pub headers: Vec<(String, String)>,
+    /// The body.
+    pub body: Vec<u8>,
+}
+
+impl Answer {
+    /// A header's value, if it is there.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// Sends a request (4xx and 5xx answers are answers, not errors); `Err` when no answer came.
+pub fn http(
+    method: &str,
+    url: &str,
+    body: Option<(&str, Vec<u8>)>,
+    timeout: Duration,
+) -> Result<Answer, ureq::Error> {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(timeout))
+        .build()
+        .into();
+    let mut response = match (method, body) {
+        ("GET", _) => agent.get(url).call()?,
+        ("DELETE", _) => agent.delete(url).call()?,
+        (_, Some((content_type, bytes))) => agent
+            .post(url)
+            .header("content-type", content_type)
+            .send(&bytes[..])?,
+        (_, None) => agent.post(url).send_empty()?,
     };
-    let status = response.status();
-    let content_type = response.content_type().to_string();
-    let mut body = Vec::new();
-    std::io::Read::read_to_end(&mut response.into_reader(), &mut body).unwrap();
-    (status, content_type, body)
+    let headers = response
+        .headers()
+        .iter()
+        .map(|(n, v)| (n.as_str().to_string(), v.to_str().unwrap_or("").to_string()))
+        .collect();
+    let status = response.status().as_u16();
+    let body = response
+        .body_mut()
+        .with_config()
+        .limit(1 << 30)
+        .read_to_vec()?;
+    Ok(Answer {
+        status,
+        headers,
+        body,
+    })
+}
+
+/// GETs a URL: (status, content type without parameters, body).
+pub fn get(url: &str) -> (u16, String, Vec<u8>) {
+    let answer =
+        http("GET", url, None, Duration::from_secs(120)).unwrap_or_else(|e| panic!("{url}: {e}"));
+    let content_type = answer.header("content-type").unwrap_or("");
+    let content_type = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_string();
+    (answer.status, content_type, answer.body)
 }
 
 /// A free TCP port on loopback.
@@ -231,20 +290,16 @@ pub fn free_port() -> u16 {
 
 /// Sends a WebDriver command; returns its `value`.
 pub fn webdriver(method: &str, url: &str, body: Option<serde_json::Value>) -> serde_json::Value {
-    let request = ureq::request(method, url).timeout(Duration::from_secs(60));
-    let response = match body {
-        Some(b) => request.send_json(b),
-        None => request.call(),
-    };
-    let response = match response {
-        Ok(r) => r,
-        Err(ureq::Error::Status(code, r)) => panic!(
-            "{method} {url}: {code} {}",
-            r.into_string().unwrap_or_default()
-        ),
-        Err(e) => panic!("{method} {url}: {e}"),
-    };
-    let json: serde_json::Value = response.into_json().unwrap();
+    let body = body.map(|b| ("application/json", serde_json::to_vec(&b).unwrap()));
+    let answer = http(method, url, body, Duration::from_secs(60))
+        .unwrap_or_else(|e| panic!("{method} {url}: {e}"));
+    assert!(
+        answer.status < 400,
+        "{method} {url}: {} {}",
+        answer.status,
+        String::from_utf8_lossy(&answer.body)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&answer.body).unwrap();
     json["value"].clone()
 }
 
@@ -274,7 +329,14 @@ impl Browser {
             .unwrap();
         let base = format!("http://127.0.0.1:{port}");
         let started = std::time::Instant::now();
-        while ureq::get(&format!("{base}/status")).call().is_err() {
+        while http(
+            "GET",
+            &format!("{base}/status"),
+            None,
+            Duration::from_secs(5),
+        )
+        .is_err()
+        {
             assert!(
                 started.elapsed() < Duration::from_secs(30),
                 "chromedriver did not start"
@@ -399,7 +461,7 @@ impl Browser {
 
 impl Drop for Browser {
     fn drop(&mut self) {
-        let _ = ureq::delete(&self.session).call();
+        let _ = http("DELETE", &self.session, None, Duration::from_secs(30));
         let _ = self.driver.kill();
         let _ = self.driver.wait();
     }
