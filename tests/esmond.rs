@@ -27,14 +27,14 @@ fn python27() -> PathBuf {
 }
 
 /// Whether the clients are there (under CI they must be).
-fn clients() -> bool {
+pub(crate) fn clients() -> bool {
     let script = client_dir().join("bin/esmond-ps-get");
     let python = python27();
     require(&[python.to_str().unwrap(), script.to_str().unwrap()])
 }
 
 /// Runs an esmond client program; returns (exit code, stdout, stderr).
-fn client(program: &str, args: &[&str]) -> (i32, String, String) {
+pub(crate) fn client(program: &str, args: &[&str]) -> (i32, String, String) {
     let site = client_dir().join("lib/python2.7/site-packages");
     let out = Command::new(python27())
         .arg(client_dir().join("bin").join(program))

@@ -11,6 +11,7 @@ mod export;
 mod faults;
 mod graph;
 mod hostile;
+mod import;
 mod network;
 mod owner;
 mod package;

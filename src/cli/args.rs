@@ -74,6 +74,12 @@ pub enum Command {
     ///
     /// Example: pinger-smokeping smokeping-config --rrd /var/lib/pinger-smokeping/rrd -o /var/lib/pinger-smokeping/smokeping.conf
     SmokepingConfig(SmokepingConfigArgs),
+    /// Import perfSONAR latency into SmokePing RRDs: from an esmond (or perfSONAR 5)
+    /// archive, or from the files of esmond-ps-get-bulk.
+    ///
+    /// Example: pinger-smokeping import esmond --url https://ps-archive.example.org --rrd /srv/ps-rrd
+    #[command(subcommand)]
+    Import(ImportSource),
     /// Serve the key list, the graphs and the exports as a small web app.
     ///
     /// Example: pinger-smokeping serve --rrd /srv/smokeping/data --listen 127.0.0.1:8080
@@ -467,6 +473,112 @@ pub struct GenerateArgs {
     pub plain: bool,
 }
 
+/// Where `import` reads.
+#[derive(Debug, Subcommand)]
+pub enum ImportSource {
+    /// From an esmond archive's REST API (perfSONAR 4, or perfSONAR 5's elmond), with
+    /// esmond-client's filters.
+    ///
+    /// Example: pinger-smokeping import esmond --url http://archive.example.org -s ps1.example.org -S 2026-11-01 --rrd /srv/ps-rrd
+    Esmond(EsmondArgs),
+    /// From the JSON files that `esmond-ps-get-bulk -o json` wrote (no packet size in them:
+    /// give --bytes).
+    ///
+    /// Example: pinger-smokeping import esmond-bulk export/ --bytes 1000 --rrd /srv/ps-rrd
+    EsmondBulk(BulkArgs),
+}
+
+/// `import esmond`.
+#[derive(Debug, Args)]
+pub struct EsmondArgs {
+    /// The archive's root URL (its routes are under /esmond/perfsonar/archive/).
+    #[arg(long, short = 'u', value_name = "URL")]
+    pub url: String,
+
+    /// Only measurements from this source.
+    #[arg(long = "src", short = 's', value_name = "HOST")]
+    pub source: Option<String>,
+
+    /// Only measurements to this destination.
+    #[arg(long = "dest", short = 'd', value_name = "HOST")]
+    pub destination: Option<String>,
+
+    /// Only measurements by this measurement agent.
+    #[arg(long, short = 'a', value_name = "HOST")]
+    pub agent: Option<String>,
+
+    /// Only measurements of this tool (e.g. pscheduler/powstream).
+    #[arg(long, short = 't', value_name = "NAME")]
+    pub tool: Option<String>,
+
+    /// Another metadata filter, NAME:VALUE (e.g. metadata_key:0123..., ip-packet-size:1000;
+    /// `_` in a name reads as `-`), repeatable.
+    #[arg(long = "filter", short = 'F', value_name = "NAME:VALUE")]
+    pub filters: Vec<String>,
+
+    /// Seconds an archive request may take.
+    #[arg(long, value_name = "SECONDS", default_value_t = 30)]
+    pub timeout: u64,
+
+    /// Times a failed request (no answer, or a 5xx) is tried again, waiting longer each time.
+    #[arg(long, value_name = "N", default_value_t = 3)]
+    pub retries: u32,
+
+    /// Where and how to write.
+    #[command(flatten)]
+    pub import: ImportArgs,
+}
+
+/// `import esmond-bulk`.
+#[derive(Debug, Args)]
+pub struct BulkArgs {
+    /// The directory of the export's .json files.
+    #[arg(value_name = "DIR")]
+    pub dir: PathBuf,
+
+    /// Where and how to write.
+    #[command(flatten)]
+    pub import: ImportArgs,
+}
+
+/// What both imports take.
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// Root of the RRD tree to write (config `rrd`).
+    #[arg(long, value_name = "DIR")]
+    pub rrd: Option<PathBuf>,
+
+    /// RRD step in seconds (default 300, SmokePing's; config `import.step`).
+    #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u32).range(60..=86400))]
+    pub step: Option<u32>,
+
+    /// Ping slots N per RRD: a step's packets become N values (default 20; config
+    /// `import.pings`).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=100))]
+    pub pings: Option<u32>,
+
+    /// The packet size of measurements that do not say theirs (bulk files never do).
+    #[arg(long, value_name = "SIZE")]
+    pub bytes: Option<u32>,
+
+    /// Data from this time on: `now`, Unix seconds, YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS] (UTC).
+    /// Also the metadata filter, as esmond's clients use it.
+    #[arg(long, short = 'S', value_name = "TIME")]
+    pub start: Option<String>,
+
+    /// Data up to this time (same forms).
+    #[arg(long, short = 'E', value_name = "TIME")]
+    pub end: Option<String>,
+
+    /// Read again this much before the last point read, so that late points are merged.
+    #[arg(long, value_name = "PERIOD", default_value = "2h")]
+    pub margin: String,
+
+    /// Skip fsync before renaming files into place (config `fsync = false`).
+    #[arg(long)]
+    pub no_fsync: bool,
+}
+
 /// `config`.
 #[derive(Debug, Args)]
 pub struct ConfigArgs {
@@ -557,6 +669,16 @@ impl Cli {
             Command::Serve(a) => {
                 layer.rrd = a.rrd.clone();
                 layer.serve.listen = a.listen;
+            }
+            Command::Import(source) => {
+                let i = match source {
+                    ImportSource::Esmond(a) => &a.import,
+                    ImportSource::EsmondBulk(a) => &a.import,
+                };
+                layer.rrd = i.rrd.clone();
+                layer.import.step = i.step;
+                layer.import.pings = i.pings;
+                layer.fsync = i.no_fsync.then_some(false);
             }
             Command::Bench(_)
             | Command::Generate(_)

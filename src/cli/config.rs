@@ -93,6 +93,36 @@ pub struct Config {
     /// What `smokeping-config` writes into SmokePing's General section.
     #[serde(default, skip_serializing_if = "SmokepingConfig::is_empty")]
     pub smokeping: SmokepingConfig,
+    /// The layout of the trees `import` writes.
+    #[serde(default, skip_serializing_if = "ImportConfig::is_empty")]
+    pub import: ImportConfig,
+}
+
+/// `[import]`: the step and the pings N of the RRDs that `import` writes (perfSONAR
+/// measures every few minutes: SmokePing's own defaults, 300 s and 20).
+#[derive(Debug, Default, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ImportConfig {
+    /// RRD step in seconds.
+    #[serde(
+        default,
+        deserialize_with = "step",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub step: Option<u32>,
+    /// Ping slots per RRD.
+    #[serde(
+        default,
+        deserialize_with = "pings",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub pings: Option<u32>,
+}
+
+impl ImportConfig {
+    fn is_empty(&self) -> bool {
+        *self == Self::default()
+    }
 }
 
 /// `[filter]`: empty or absent lists keep every key.
@@ -239,6 +269,7 @@ impl Config {
         stack!(self.serve, top.serve; listen);
         stack!(self.log, top.log; file, summary_json);
         stack!(self.smokeping, top.smokeping; imgcache, imgurl, piddir, cgiurl, template);
+        stack!(self.import, top.import; step, pings);
         self
     }
 
@@ -261,6 +292,10 @@ impl Config {
                 piddir: Some("/var/lib/smokeping".into()),
                 cgiurl: Some("http://localhost/cgi-bin/pinger-smokeping.cgi".into()),
                 template: Some("/etc/smokeping/basepage.html".into()),
+            },
+            import: ImportConfig {
+                step: Some(300),
+                pings: Some(20),
             },
             ..Config::default()
         }
@@ -394,6 +429,8 @@ const KEYS: &[(&str, Kind)] = &[
     ("smokeping.piddir", Kind::Text),
     ("smokeping.cgiurl", Kind::Text),
     ("smokeping.template", Kind::Text),
+    ("import.step", Kind::Number),
+    ("import.pings", Kind::Number),
 ];
 
 /// Puts `value` at a dotted key.
@@ -549,6 +586,14 @@ impl Settings {
     pub fn fsync(&self) -> bool {
         defaulted(&self.merged.fsync)
     }
+    /// The step of imported RRDs.
+    pub fn import_step(&self) -> u32 {
+        defaulted(&self.merged.import.step)
+    }
+    /// The pings N of imported RRDs.
+    pub fn import_pings(&self) -> u32 {
+        defaulted(&self.merged.import.pings)
+    }
     /// How old `update`'s newest sample may be before the window's end, in seconds (`None`:
     /// no check).
     pub fn stale_after(&self) -> Option<i64> {
@@ -688,6 +733,10 @@ imgurl = "../smokeping/images"
 piddir = "/var/lib/smokeping"
 cgiurl = "http://localhost/cgi-bin/pinger-smokeping.cgi"
 template = "/etc/smokeping/basepage.html"
+
+[import]
+step = 300
+pings = 20
 "#;
         let config = parse(text).unwrap();
         assert_eq!(config.days, Some(30));
@@ -790,7 +839,7 @@ template = "/etc/smokeping/basepage.html"
     fn every_key_has_its_variable_and_a_missing_one_says_how_to_set_it() {
         for (key, kind) in KEYS {
             let sample = match kind {
-                Kind::Number if *key == "step" => "60",
+                Kind::Number if key.ends_with("step") => "60",
                 Kind::Number | Kind::Numbers => "1",
                 Kind::Flag => "true",
                 Kind::Texts if *key == "rras" => "AVERAGE:0.5:1:10",

@@ -9,6 +9,8 @@ pub mod config;
 pub mod export;
 pub mod generate;
 pub mod graph;
+pub mod http;
+pub mod import;
 pub mod log;
 pub mod man;
 pub mod owner;
@@ -77,7 +79,10 @@ pub fn run(cli: Cli) -> Result<Status> {
     let settings = settings(&cli)?;
     // Root writing a tree another account owns acts as that account (see `owner`): before any
     // thread starts.
-    if matches!(cli.command, Command::Backfill(_) | Command::Update(_)) {
+    if matches!(
+        cli.command,
+        Command::Backfill(_) | Command::Update(_) | Command::Import(_)
+    ) {
         if let Ok(rrd) = settings.rrd() {
             if let Some(owner) = owner::act_as_tree_owner(rrd)? {
                 crate::say!(
@@ -116,6 +121,7 @@ pub fn run(cli: Cli) -> Result<Status> {
         Command::SmokepingConfig(args) => smokeping::run(s, &args),
         Command::Summary(args) => summary::run(s, &args),
         Command::Serve(_) => serve(s),
+        Command::Import(source) => import::run(s, &source, quiet),
         Command::Config(args) => config::run(s, args.action),
         Command::Completions(_) | Command::Man(_) => unreachable!("handled above"),
     }

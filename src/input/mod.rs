@@ -4,6 +4,7 @@
 
 pub mod archive;
 pub mod collect;
+pub mod esmond;
 pub mod generate;
 pub mod inflate;
 pub mod parse;

@@ -131,6 +131,34 @@ pub struct WriteStats {
     pub seconds: f64,
 }
 
+/// Keys' series to write, one at a time: what `convert` takes. A read of the archive
+/// ([`Collection`], whose series are copied out of its file buffers as they are asked for),
+/// or series made whole elsewhere (an import).
+pub trait Batch: Sync {
+    /// Number of keys.
+    fn keys(&self) -> usize;
+    /// The i-th key's series.
+    fn series(&self, i: usize) -> Series;
+}
+
+impl Batch for Collection {
+    fn keys(&self) -> usize {
+        Collection::len(self)
+    }
+    fn series(&self, i: usize) -> Series {
+        Collection::series(self, i)
+    }
+}
+
+impl Batch for [Series] {
+    fn keys(&self) -> usize {
+        self.len()
+    }
+    fn series(&self, i: usize) -> Series {
+        self[i].clone()
+    }
+}
+
 /// Writes the RRD of every key but the `refused` ones (see `claims`); returns one outcome
 /// per key, in key order.
 ///
@@ -138,7 +166,7 @@ pub struct WriteStats {
 /// while the caller goes on: their outcomes are final once [`Commits::finish`] has said which
 /// files it could not put in place.
 pub fn convert(
-    collection: &Collection,
+    collection: &(impl Batch + ?Sized),
     target: &Target,
     mode: Mode,
     refused: &Refused,
@@ -148,7 +176,7 @@ pub fn convert(
     let started = Instant::now();
     // A backfill replaces every file: they are synced and renamed together at the end.
     let staging = (mode == Mode::Backfill).then(atomic::Staging::default);
-    let outcomes: Vec<Outcome> = (0..collection.len())
+    let outcomes: Vec<Outcome> = (0..collection.keys())
         .into_par_iter()
         .map(|i| {
             // One key's samples at a time per worker: memory follows the keys in flight.

@@ -3,6 +3,7 @@
 //! finding the keys of a window (`scan`).
 
 pub mod convert;
+pub mod import;
 pub mod scan;
 pub mod state;
 pub mod tree;

@@ -201,7 +201,7 @@ pub fn write_tree(
 /// Step 1: an append killed half-way is undone (the append is made again by this run), then
 /// the temporary files a killed run left are removed. Returns (files put back, files
 /// removed).
-fn prepare(target: &Target) -> Result<(usize, usize), RunError> {
+pub(crate) fn prepare(target: &Target) -> Result<(usize, usize), RunError> {
     let rrd = &target.rrd_dir;
     let restored = journal::recover(rrd, &target.temp_tag).map_err(|source| RunError::Recover {
         dir: rrd.clone(),
@@ -391,7 +391,7 @@ fn finish(
 
 /// Rewrites `<rrd>/srcdest.txt`: the keys just written plus those already listed whose RRD
 /// still exists, so a filtered or sharded run does not drop the others.
-fn write_srcdest(target: &Target, written: &[&Key]) -> Result<(), WriteError> {
+pub(crate) fn write_srcdest(target: &Target, written: &[&Key]) -> Result<(), WriteError> {
     let path = target.rrd_dir.join(srcdest::FILE);
     let mut keys: Vec<Key> = srcdest::read(&path, Some(target.layout.pings))
         .into_iter()
